@@ -1,0 +1,89 @@
+"""JAX plumbing: a pure function of the trainer state, jitted by Keras.
+
+Keras' JAX trainer hands `train_step(state, data)` the tuple
+(trainable, non_trainable, optimizer, metrics) values and expects the updated
+tuple back. Its `optimizer` slot holds *both* optimizers' variables (see
+`OptimizerPair`): the discriminator's first, then the generator's. Every
+network call runs inside a `keras.StatelessScope` that maps all of the model's
+variables to their current traced values, so dropout/noise seed states and
+batch-norm statistics are threaded through the step like the weights.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import keras
+
+
+def _scatter(values, indices, new_values):
+    values = list(values)
+    for i, v in zip(indices, new_values):
+        values[i] = v
+    return values
+
+
+def _keep_if_finite(ok, new, old):
+    """`new` where `ok`, else `old` (a non-finite loss skips the update)."""
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, old)
+
+
+class JAXGANTrainStep:
+    def _run_stateless(self, fn, trainable_values, non_trainable_values):
+        mapping = list(zip(self.trainable_variables, trainable_values)) + list(
+            zip(self.non_trainable_variables, non_trainable_values)
+        )
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            out = fn()
+        updated = []
+        for variable, old in zip(self.non_trainable_variables, non_trainable_values):
+            new = scope.get_current_value(variable)
+            updated.append(old if new is None else new)
+        return out, updated
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_values, metrics_values = state
+        trainable, non_trainable = list(trainable), list(non_trainable)
+        n_d = self.optimizer.num_d_variables
+        opt_values = {"d": list(optimizer_values[:n_d]), "g": list(optimizer_values[n_d:])}
+
+        step_stats = []
+        for role, objective in self._update_plan(data):
+            indices = self._role_indices(role)
+
+            def loss_fn(role_values, trainable, non_trainable, objective=objective, indices=indices):
+                full = _scatter(trainable, indices, role_values)
+                (loss, stats), non_trainable = self._run_stateless(objective, full, non_trainable)
+                return loss, (stats, non_trainable)
+
+            role_values = [trainable[i] for i in indices]
+            (loss, (stats, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                role_values, trainable, non_trainable
+            )
+            new_values, new_opt = self._role_optimizer(role).stateless_apply(
+                opt_values[role], grads, role_values
+            )
+            new_values, opt_values[role] = _keep_if_finite(
+                jnp.isfinite(loss), (new_values, new_opt), (role_values, opt_values[role])
+            )
+            trainable = _scatter(trainable, indices, new_values)
+            step_stats.append((role, loss, stats))
+
+        with keras.StatelessScope(
+            state_mapping=list(zip(self.metrics_variables, metrics_values))
+        ) as scope:
+            logs = self._record_step(step_stats)
+        metrics_values = [
+            scope.get_current_value(v) if scope.get_current_value(v) is not None else old
+            for v, old in zip(self.metrics_variables, metrics_values)
+        ]
+        return logs, (trainable, non_trainable, opt_values["d"] + opt_values["g"], metrics_values)
+
+    def _purge_model_variables(self, *args, **kwargs):
+        """Keep variables attached during `fit` (Keras frees them to save memory).
+
+        If a step fails while tracing (bad input shapes found inside `fit`), the
+        exception would otherwise leave the model with freed (None) variables.
+        GAN weights are small next to the memory this costs.
+        """
+        return None

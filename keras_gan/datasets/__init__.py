@@ -1,0 +1,17 @@
+"""Data sets with the papers' splits, read from local files or downloaded."""
+
+from keras_gan.datasets.idx import DataFileError, read_idx
+from keras_gan.datasets.mnist import MNISTSplit, mnist
+from keras_gan.datasets.paths import DATA_DIR_ENV
+from keras_gan.datasets.toy import count_covered_modes, ring_modes, ring_of_gaussians
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "DataFileError",
+    "MNISTSplit",
+    "count_covered_modes",
+    "mnist",
+    "read_idx",
+    "ring_modes",
+    "ring_of_gaussians",
+]

@@ -1,0 +1,248 @@
+"""Shared machinery of every model in the family: two networks, two optimizers.
+
+`AdversarialModel` owns what GAN, ConditionalGAN and Pix2Pix have in common:
+compiling with a discriminator and a generator optimizer, saving both,
+grouping variables per network for the per-backend step, logging metrics, and
+stopping `fit` cleanly on a non-finite loss. A subclass only says *what* to
+optimise, through `_update_plan(data)`: an ordered list of
+`(role, objective)` pairs, `role` in {"d", "g"}, `objective()` returning
+`(loss, stats)` computed with `keras.ops`. The backend mixin
+(`keras_gan.backend.GANTrainStep`) says *how* the gradients are taken.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import keras
+from keras import ops
+
+from keras_gan.backend import GANTrainStep
+from keras_gan.models.optimizer_pair import OptimizerPair
+
+Objective = Callable[[], tuple]
+
+
+class _NonFiniteLossGuard(keras.callbacks.Callback):
+    """Stops `fit` at the first batch whose logged losses are not finite."""
+
+    def __init__(self, loss_names: Sequence[str]):
+        super().__init__()
+        self.loss_names = tuple(loss_names)
+        self.message = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        bad = {}
+        for name in self.loss_names:
+            if name in logs:
+                value = float(ops.convert_to_numpy(logs[name]))
+                if not math.isfinite(value):
+                    bad[name] = value
+        if bad:
+            self.message = (
+                f"Training stopped at batch {batch}: non-finite loss {bad}. The update "
+                "with the non-finite loss was not applied, so the model keeps its last "
+                "finite weights. Usual causes: a learning rate that is too large, "
+                "inputs outside the range the networks expect (e.g. pixels in [0, 255] "
+                "instead of [0, 1]), or NaN in the data."
+            )
+            self.model.stop_training = True
+
+
+class AdversarialModel(GANTrainStep, keras.Model):
+    """Base class: see the module docstring. Not used directly."""
+
+    #: names of the losses that the non-finite guard watches.
+    loss_names: tuple = ("d_loss", "g_loss")
+    #: names of all logged metrics, in order.
+    metric_names: tuple = ("d_loss", "g_loss")
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
+            raise ValueError(
+                "`generator` and `discriminator` must be keras.Model instances; got "
+                f"{type(generator).__name__} and {type(discriminator).__name__}."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.d_optimizer = None
+        self.g_optimizer = None
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        d_optimizer="adam",
+        g_optimizer="adam",
+        jit_compile="auto",
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        **kwargs,
+    ):
+        """Compile with one optimizer per network (a string, config or instance).
+
+        The two must be distinct objects: an optimizer's slots (momentum, Adam
+        moments) belong to one set of variables.
+        """
+        if kwargs.get("loss") is not None or kwargs.get("optimizer") is not None:
+            raise ValueError(
+                f"{type(self).__name__}.compile takes `d_optimizer` and `g_optimizer`; the "
+                "losses are fixed by the model's constructor arguments. Got "
+                f"{sorted(k for k, v in kwargs.items() if v is not None)}."
+            )
+        d_optimizer = keras.optimizers.get(d_optimizer)
+        g_optimizer = keras.optimizers.get(g_optimizer)
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "`d_optimizer` and `g_optimizer` are the same object; pass two optimizer "
+                "instances (e.g. keras.optimizers.Adam(2e-4) twice)."
+            )
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+        )
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.optimizer = OptimizerPair(self, d_optimizer, g_optimizer)
+        self._gan_compile_config = {
+            "d_optimizer": keras.optimizers.serialize(d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(g_optimizer),
+            "jit_compile": jit_compile,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+        }
+
+    def get_compile_config(self):
+        return getattr(self, "_gan_compile_config", None)
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
+        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build()
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def _record_step(self, step_stats):
+        """Update the loss/metric trackers from one step's `(role, loss, stats)`."""
+        values = self._step_metrics(step_stats)
+        logs = {}
+        for name, tracker in self._trackers.items():
+            tracker.update_state(values[name])
+            logs[name] = tracker.result()
+        return logs
+
+    def _step_metrics(self, step_stats) -> dict:
+        """Map one step's `(role, loss, stats)` list to the logged values.
+
+        Default: `d_loss` is the mean over the discriminator updates, `g_loss`
+        over the generator updates; each stat is averaged over the updates
+        that reported it.
+        """
+        grouped: dict = {}
+        for role, loss, stats in step_stats:
+            grouped.setdefault(f"{role}_loss", []).append(loss)
+            for name, value in stats.items():
+                grouped.setdefault(name, []).append(value)
+        return {
+            name: ops.mean(ops.stack([ops.cast(v, "float32") for v in vals]))
+            for name, vals in grouped.items()
+        }
+
+    # ------------------------------------------------------------- variables
+    def _role_network(self, role: str) -> keras.Model:
+        return self.discriminator if role == "d" else self.generator
+
+    def _role_variables(self, role: str):
+        return self._role_network(role).trainable_variables
+
+    def _role_optimizer(self, role: str):
+        return self.d_optimizer if role == "d" else self.g_optimizer
+
+    def _role_indices(self, role: str):
+        """Positions of a network's trainable variables in `self.trainable_variables`,
+        in the network's own order (the order its optimizer was built with)."""
+        position = {id(v): i for i, v in enumerate(self.trainable_variables)}
+        return [position[id(v)] for v in self._role_variables(role)]
+
+    def _update_plan(self, data) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, with input checks before training and a clean stop on NaN.
+
+        Raises:
+            ValueError: the data's shape or dtype does not match the networks
+                (raised before any weight changes).
+            FloatingPointError: a loss became non-finite; the model keeps the
+                weights of the last finite update.
+        """
+        if self.d_optimizer is None:
+            raise ValueError(
+                f"You must call `compile(d_optimizer=..., g_optimizer=...)` before `fit()`."
+            )
+        self._validate_fit_data(x, y)
+        guard = _NonFiniteLossGuard(self.loss_names)
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks.append(guard)
+        else:
+            callbacks = list(callbacks or []) + [guard]
+        history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
+        if guard.message:
+            raise FloatingPointError(guard.message)
+        return history
+
+    def _validate_fit_data(self, x, y) -> None:
+        """Check what can be checked before training starts (arrays, tf.data)."""
+
+    def _trace_check(self, name: str, tensor, expected_shape: tuple) -> None:
+        """Shape/dtype check at trace time (covers every data source)."""
+        _check_batch(name, tuple(tensor.shape), keras.backend.standardize_dtype(tensor.dtype), expected_shape)
+
+
+def _check_batch(name: str, shape: tuple, dtype: str, expected_shape: tuple) -> None:
+    expected = tuple(expected_shape)
+    actual = tuple(shape[1:])
+    if len(actual) != len(expected) or any(
+        e is not None and a is not None and int(a) != int(e) for a, e in zip(actual, expected)
+    ):
+        raise ValueError(
+            f"{name} have shape {tuple(shape)} (per example {actual}), but the networks "
+            f"expect per-example shape {expected}. Reshape the data (e.g. MNIST as "
+            f"(N, 28, 28, 1)) or build the networks for this shape."
+        )
+    if not (dtype.startswith("float") or dtype.startswith("bfloat")):
+        raise ValueError(
+            f"{name} have dtype {dtype}; expected floating point values in the range "
+            f"the generator produces (e.g. [0, 1] for a sigmoid output: divide uint8 "
+            f"images by 255)."
+        )
+
+
+def array_like_shape_dtype(x):
+    """`(shape, dtype)` of an array or of the first component of a tf.data element spec."""
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not hasattr(x, "element_spec"):
+        return tuple(x.shape), keras.backend.standardize_dtype(x.dtype)
+    spec = getattr(x, "element_spec", None)
+    if spec is not None:
+        first = spec
+        while isinstance(first, (tuple, list)):
+            first = first[0]
+        if isinstance(first, dict):
+            return None
+        return tuple(first.shape), keras.backend.standardize_dtype(first.dtype.name)
+    return None

@@ -1,0 +1,211 @@
+"""`GAN`: Goodfellow et al. (2014), Algorithm 1, as a `keras.Model` for every backend."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gan import losses
+from keras_gan.models.adversarial_model import (
+    AdversarialModel,
+    _check_batch,
+    array_like_shape_dtype,
+)
+
+LATENT_PRIORS = ("uniform", "normal")
+
+
+def sample_prior(prior: str, shape, seed):
+    """Draw latent noise. `"uniform"` is U(-sqrt 3, sqrt 3) (zero mean, unit
+    variance, as in the paper's code); `"normal"` is N(0, 1)."""
+    if prior == "uniform":
+        s = math.sqrt(3.0)
+        return keras.random.uniform(shape, minval=-s, maxval=s, seed=seed)
+    if prior == "normal":
+        return keras.random.normal(shape, seed=seed)
+    raise ValueError(f"Unknown latent_prior {prior!r}; expected one of {LATENT_PRIORS}.")
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GAN(AdversarialModel):
+    """Generative adversarial network trained by Algorithm 1 of Goodfellow et al. (2014).
+
+    Each `train_step` performs k = `d_steps` discriminator updates, each
+    ascending  mean log D(x) + mean log(1 - D(G(z)))  on its own real examples
+    and fresh noise, then one generator update on fresh noise.
+
+    **How k > 1 consumes the batch.** Algorithm 1 samples a new minibatch of m
+    real examples for each of the k discriminator updates. `fit` hands the
+    step one batch of n examples; it is split into k consecutive chunks of
+    m = n // k examples, chunk i feeding discriminator update i, and the
+    generator update uses m noise samples. So use `batch_size = k * m` to get
+    the paper's minibatch size m. Left-over examples (n mod k, only possible in
+    a ragged last batch) are not used.
+
+    Args:
+        generator: maps latents of shape `(latent_dim,)` to data.
+        discriminator: maps data to one logit per example (no sigmoid: the
+            losses are computed from logits for numerical stability).
+        latent_dim: size of z; inferred from `generator.input_shape` if omitted.
+        latent_prior: `"uniform"` (U(-sqrt 3, sqrt 3), the paper's code) or `"normal"`.
+        d_steps: k of Algorithm 1 (the paper used k = 1).
+        generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
+            practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).
+        seed: seed of the model's own noise stream (`keras.random.SeedGenerator`);
+            with `keras.utils.set_random_seed` runs repeat exactly on one backend.
+    """
+
+    loss_names = ("d_loss", "g_loss")
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        latent_prior: str = "uniform",
+        d_steps: int = 1,
+        generator_loss: str = "non_saturating",
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(generator, discriminator, **kwargs)
+        if latent_dim is None:
+            latent_dim = generator.input_shape[-1]
+        if not isinstance(latent_dim, (int, np.integer)) or latent_dim <= 0:
+            raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}.")
+        if latent_prior not in LATENT_PRIORS:
+            raise ValueError(
+                f"Unknown latent_prior {latent_prior!r}; expected one of {LATENT_PRIORS}."
+            )
+        if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
+            raise ValueError(f"d_steps (k of Algorithm 1) must be an integer >= 1; got {d_steps!r}.")
+        if generator_loss not in losses.GENERATOR_LOSSES:
+            raise ValueError(
+                f"Unknown generator_loss {generator_loss!r}; expected one of "
+                f"{losses.GENERATOR_LOSSES}."
+            )
+        g_in = generator.input_shape
+        if g_in[-1] != latent_dim:
+            raise ValueError(
+                f"latent_dim={latent_dim} but the generator takes inputs of shape {g_in}."
+            )
+        g_out = tuple(generator.output_shape[1:])
+        d_in = tuple(discriminator.input_shape[1:])
+        if g_out != d_in:
+            raise ValueError(
+                f"The generator outputs shape {g_out} but the discriminator takes {d_in}; "
+                "they must match."
+            )
+        self.latent_dim = int(latent_dim)
+        self.latent_prior = latent_prior
+        self.d_steps = int(d_steps)
+        self.generator_loss = generator_loss
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self.data_shape = d_in
+        self.built = True
+
+    # --------------------------------------------------------------- sampling
+    def sample_latent(self, batch_size: int, index: int = 0):
+        """Latent noise for one update of the step.
+
+        `index` says which update of Algorithm 1 the draw feeds:
+        0 .. d_steps-1 for the discriminator updates, d_steps for the
+        generator update. Override this to change the noise (tests inject
+        fixed noise this way).
+        """
+        return sample_prior(self.latent_prior, (batch_size, self.latent_dim), self.seed_generator)
+
+    def call(self, z, training: bool = False):
+        """The model maps latents to samples: `gan(z)` is `generator(z)`."""
+        return self.generator(z, training=training)
+
+    def generate(self, n: int, seed: int | None = None, batch_size: int = 1000) -> np.ndarray:
+        """Draw `n` samples from the generator as a numpy array.
+
+        With `seed`, the samples are a deterministic function of it (on one
+        backend); without, they come from the model's own noise stream.
+        """
+        if int(n) < 0:
+            raise ValueError(f"n must be >= 0; got {n}.")
+        rng = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
+        out = []
+        for start in range(0, int(n), batch_size):
+            m = min(batch_size, int(n) - start)
+            z = sample_prior(self.latent_prior, (m, self.latent_dim), rng)
+            out.append(ops.convert_to_numpy(self.generator(z, training=False)))
+        if not out:
+            return np.zeros((0,) + self.data_shape, dtype="float32")
+        return np.concatenate(out, axis=0)
+
+    # ----------------------------------------------------------- train step
+    def _real_images(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._trace_check("Training images", x, self.data_shape)
+        return ops.cast(x, self.compute_dtype if self.compute_dtype else "float32")
+
+    def _update_plan(self, data) -> list:
+        real = self._real_images(data)
+        n = ops.shape(real)[0]  # a Python int, or a tensor for an unknown batch size (TF)
+        k = self.d_steps
+        if isinstance(n, int) and n < k:
+            raise ValueError(
+                f"A batch of {n} examples cannot feed d_steps={k} discriminator updates; "
+                f"use batch_size >= {k} (batch_size = d_steps * m for minibatches of m)."
+            )
+        m = n // k
+        plan = []
+        for i in range(k):
+            chunk = real[i * m : (i + 1) * m] if k > 1 else real
+            plan.append(("d", lambda chunk=chunk, i=i: self._discriminator_objective(chunk, i)))
+        plan.append(("g", lambda: self._generator_objective(m)))
+        return plan
+
+    def _discriminator_objective(self, real, index: int):
+        z = self.sample_latent(ops.shape(real)[0], index)
+        fake = ops.stop_gradient(self.generator(z, training=True))
+        real_logits = self.discriminator(real, training=True)
+        fake_logits = self.discriminator(fake, training=True)
+        loss = losses.discriminator_loss(real_logits, fake_logits)
+        return loss, {
+            "d_real": losses.mean_probability(real_logits),
+            "d_fake": losses.mean_probability(fake_logits),
+        }
+
+    def _generator_objective(self, batch_size: int):
+        z = self.sample_latent(batch_size, self.d_steps)
+        fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+        return losses.generator_loss(fake_logits, self.generator_loss), {}
+
+    def _validate_fit_data(self, x, y) -> None:
+        if x is None:
+            raise ValueError("fit() needs training images: call fit(x) with x of shape (N, *data_shape).")
+        found = array_like_shape_dtype(x)
+        if found is not None:
+            _check_batch("Training images", found[0], found[1], self.data_shape)
+
+    # ----------------------------------------------------------- serialising
+    def get_config(self):
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "latent_prior": self.latent_prior,
+            "d_steps": self.d_steps,
+            "generator_loss": self.generator_loss,
+            "seed": self.seed,
+        }
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)

@@ -1,0 +1,57 @@
+"""Two optimizers presented to Keras' trainers as one.
+
+Keras' trainers know a single `model.optimizer`. On JAX this matters most: the
+stateless trainer threads `model.optimizer.variables` through the jitted step
+and writes them back after `fit` (`jax_state_sync`). By exposing the
+discriminator's and the generator's optimizer variables as one list, both
+optimizers' states travel through the jitted state instead of being captured
+as constants, so training really updates them and `save()` after `fit` sees the
+trained values. The same object also lets `BackupAndRestore`, `summary()` and
+`compile_from_config` build both optimizers before restoring their state.
+
+This object is deliberately *not* a `KerasSaveable`: the two real optimizers are
+attributes of the model (`d_optimizer`, `g_optimizer`) and are saved there, once.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+
+class OptimizerPair:
+    """The discriminator's and the generator's optimizers, in that order."""
+
+    def __init__(self, model, d_optimizer, g_optimizer):
+        self._model = weakref.ref(model)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    @property
+    def variables(self):
+        return list(self.d_optimizer.variables) + list(self.g_optimizer.variables)
+
+    @property
+    def num_d_variables(self) -> int:
+        return len(self.d_optimizer.variables)
+
+    @property
+    def built(self) -> bool:
+        return self.d_optimizer.built and self.g_optimizer.built
+
+    def build(self, var_list=None):
+        """Build each optimizer on its own network's trainable variables.
+
+        `var_list` (all of the model's trainable variables, as Keras passes
+        them) is ignored: each optimizer must only ever see its own network.
+        """
+        model = self._model()
+        if not self.d_optimizer.built:
+            self.d_optimizer.build(model.discriminator.trainable_variables)
+        if not self.g_optimizer.built:
+            self.g_optimizer.build(model.generator.trainable_variables)
+
+    def scale_loss(self, loss):
+        return loss
+
+    def __repr__(self):
+        return f"OptimizerPair(d={self.d_optimizer.name}, g={self.g_optimizer.name})"

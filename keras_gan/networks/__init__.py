@@ -1,0 +1,21 @@
+"""The papers' networks, and a few that users expect beside them."""
+
+from keras_gan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from keras_gan.networks.mnist_mlp import (
+    MNIST_SHAPE,
+    mnist_discriminator,
+    mnist_generator,
+    sigmoid_bias_from_marginals,
+)
+from keras_gan.networks.toy import mlp_discriminator, mlp_generator
+
+__all__ = [
+    "MNIST_SHAPE",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+    "mnist_discriminator",
+    "mnist_generator",
+    "sigmoid_bias_from_marginals",
+]
