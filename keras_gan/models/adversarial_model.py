@@ -175,6 +175,35 @@ class AdversarialModel(GANTrainStep, keras.Model):
         position = {id(v): i for i, v in enumerate(self.trainable_variables)}
         return [position[id(v)] for v in self._role_variables(role)]
 
+    # ------------------------------------------------------- random state
+    def _seed_state_variables(self) -> list:
+        """States of every `SeedGenerator` in the model (latent noise, dropout)."""
+        states = []
+        for layer in self._flatten_layers(include_self=True):
+            states.extend(sg.state for sg in getattr(layer, "_seed_generators", []))
+        return states
+
+    def save_own_variables(self, store):
+        """Save the random-number states with the weights.
+
+        Keras does not save `SeedGenerator` states, so a model restored by
+        `load_model` or `BackupAndRestore` would draw different noise and
+        dropout masks than the run it continues. Saving them makes a resumed
+        run continue the interrupted one exactly.
+        """
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_state_variables()):
+            store[f"seed_state_{i}"] = ops.convert_to_numpy(state.value)
+
+    def load_own_variables(self, store):
+        keys = [k for k in store.keys() if str(k).startswith("seed_state_")]
+        states = self._seed_state_variables()
+        if keys and len(keys) == len(states):
+            for i, state in enumerate(states):
+                state.assign(store[f"seed_state_{i}"])
+        own = {k: store[k] for k in store.keys() if not str(k).startswith("seed_state_")}
+        super().load_own_variables(own)
+
     def _update_plan(self, data) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -1,0 +1,45 @@
+"""Shared fixtures. The whole suite runs once per Keras backend (KERAS_BACKEND)."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _data_dir():
+    env = os.environ.get("KERAS_GAN_DATA_DIR")
+    if env:
+        return env
+    default = os.path.join(REPO, "..", "shared", "data")
+    return default if os.path.isdir(default) else None
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """Real data (../shared/data or $KERAS_GAN_DATA_DIR). In CI the variable is set,
+    so a missing folder fails there instead of skipping."""
+    found = _data_dir()
+    if found is None or not os.path.isdir(found):
+        if os.environ.get("CI"):
+            pytest.fail("KERAS_GAN_DATA_DIR is not set or missing in CI")
+        pytest.skip("no local data: set KERAS_GAN_DATA_DIR to ../shared/data")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(1234)
+    yield
+    keras.backend.clear_session()
+
+
+def to_numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def weights_of(model):
+    return [to_numpy(v) for v in model.weights]

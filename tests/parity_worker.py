@@ -1,0 +1,84 @@
+"""One full GAN training step from fixed weights, data and noise; run as a subprocess.
+
+Usage: KERAS_BACKEND=<backend> python tests/parity_worker.py INPUTS.npz OUTPUT.npz
+
+Used by `test_backend_parity.py`: the same step on TensorFlow, JAX and PyTorch
+must give the same losses and updated weights.
+"""
+
+import sys
+
+import numpy as np
+
+
+def run_step(inputs: dict, network: str) -> dict:
+    import keras
+    from keras import ops
+
+    import keras_gan
+    from keras_gan import networks
+
+    class FixedNoiseGAN(keras_gan.GAN):
+        def sample_latent(self, batch_size, index=0):
+            return ops.convert_to_tensor(inputs[f"{network}_z{index}"])
+
+    if network == "mlp":
+        g = networks.mnist_generator(latent_dim=16, hidden_units=64)
+        d = networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)
+    else:
+        g = networks.dcgan_generator(latent_dim=16, width=8)
+        d = networks.dcgan_discriminator(width=8, dropout=0.0)
+    gan = FixedNoiseGAN(g, d, d_steps=int(inputs["d_steps"]))
+    for i, v in enumerate(gan.generator.weights):
+        v.assign(inputs[f"{network}_g{i}"])
+    for i, v in enumerate(gan.discriminator.weights):
+        v.assign(inputs[f"{network}_d{i}"])
+    gan.compile(
+        d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+        g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+        jit_compile=True if keras.backend.backend() != "torch" else False,
+    )
+    history = gan.fit(inputs["real"], batch_size=len(inputs["real"]), epochs=1, shuffle=False, verbose=0)
+    out = {f"{network}_log_{k}": np.float64(v[-1]) for k, v in history.history.items()}
+    for i, v in enumerate(gan.generator.weights):
+        out[f"{network}_g{i}"] = ops.convert_to_numpy(v)
+    for i, v in enumerate(gan.discriminator.weights):
+        out[f"{network}_d{i}"] = ops.convert_to_numpy(v)
+    return out
+
+
+def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
+    """Initial weights, a real batch and the noise of every update, drawn with numpy."""
+    import keras
+
+    from keras_gan import networks
+
+    rng = np.random.default_rng(seed)
+    inputs = {"real": rng.uniform(0, 1, (batch, 28, 28, 1)).astype("float32"), "d_steps": d_steps}
+    m = batch // d_steps
+    pairs = {
+        "mlp": (networks.mnist_generator(latent_dim=16, hidden_units=64),
+                networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)),
+        "conv": (networks.dcgan_generator(latent_dim=16, width=8),
+                 networks.dcgan_discriminator(width=8, dropout=0.0)),
+    }
+    for name, (g, d) in pairs.items():
+        for part, net in (("g", g), ("d", d)):
+            for i, v in enumerate(net.weights):
+                value = keras.ops.convert_to_numpy(v)
+                if v.path.endswith(("kernel", "bias")):
+                    # Larger than the paper's U(-0.005, 0.005), so that the
+                    # generator's gradient through D is far above round-off.
+                    value = rng.normal(0.0, 0.05, value.shape).astype("float32")
+                inputs[f"{name}_{part}{i}"] = value
+        for i in range(d_steps + 1):
+            inputs[f"{name}_z{i}"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (m, 16)).astype("float32")
+    return inputs
+
+
+if __name__ == "__main__":
+    data = dict(np.load(sys.argv[1]))
+    result = {}
+    for net in ("mlp", "conv"):
+        result.update(run_step(data, net))
+    np.savez(sys.argv[2], **result)

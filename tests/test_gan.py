@@ -1,0 +1,248 @@
+"""GAN model behaviour: the step, optimizers' state, saving, resuming, seeds, bad input."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gan
+from keras_gan import networks
+from tests.conftest import to_numpy, weights_of
+
+
+def small_gan(d_steps=1, seed=7, dropout=0.5, **kwargs):
+    g = networks.mnist_generator(latent_dim=8, hidden_units=32)
+    d = networks.mnist_discriminator(units=16, pieces=3, input_dropout=0.2, hidden_dropout=dropout)
+    return keras_gan.GAN(g, d, d_steps=d_steps, seed=seed, **kwargs)
+
+
+def compiled(gan, lr=0.1):
+    gan.compile(
+        d_optimizer=keras.optimizers.SGD(lr, momentum=0.5),
+        g_optimizer=keras.optimizers.SGD(lr, momentum=0.5),
+    )
+    return gan
+
+
+def images(n=64, seed=0):
+    return np.random.default_rng(seed).uniform(0, 1, (n, 28, 28, 1)).astype("float32")
+
+
+def test_fit_logs_metrics_and_updates_both_optimizers():
+    gan = compiled(small_gan())
+    history = gan.fit(images(64), batch_size=16, epochs=2, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    for values in history.history.values():
+        assert np.all(np.isfinite(values))
+    assert 0 < history.history["d_real"][-1] < 1 and 0 < history.history["d_fake"][-1] < 1
+    # Both optimizers' state lives in the model after fit (on JAX: it travelled
+    # through the jitted state and was written back).
+    assert int(to_numpy(gan.d_optimizer.iterations)) == 8
+    assert int(to_numpy(gan.g_optimizer.iterations)) == 8
+    momenta = [to_numpy(v) for v in gan.d_optimizer.variables + gan.g_optimizer.variables if "momentum" in v.path]
+    assert momenta and all(np.abs(m).sum() > 0 for m in momenta)
+
+
+def test_d_steps_consume_the_batch_in_chunks():
+    gan = compiled(small_gan(d_steps=3))
+    gan.fit(images(60), batch_size=30, epochs=1, verbose=0)
+    # 2 batches x 3 discriminator updates, 2 generator updates.
+    assert int(to_numpy(gan.d_optimizer.iterations)) == 6
+    assert int(to_numpy(gan.g_optimizer.iterations)) == 2
+    with pytest.raises(ValueError, match="d_steps=3"):
+        compiled(small_gan(d_steps=3)).fit(images(2), batch_size=2, verbose=0)
+
+
+def test_each_update_touches_only_its_own_network():
+    gan = small_gan()
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.0))
+    g0, d0 = weights_of(gan.generator), weights_of(gan.discriminator)
+    gan.fit(images(16), batch_size=16, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(g0, weights_of(gan.generator)))
+    assert any(not np.array_equal(a, b) for a, b in zip(d0, weights_of(gan.discriminator)))
+
+
+def test_generate_is_seeded_and_shaped():
+    gan = small_gan()
+    a, b = gan.generate(5, seed=3), gan.generate(5, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (5, 28, 28, 1) and a.min() >= 0 and a.max() <= 1
+    assert not np.array_equal(gan.generate(5), gan.generate(5))
+    assert gan.generate(2500, batch_size=1000).shape == (2500, 28, 28, 1)
+
+
+def test_same_seed_same_run():
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(42)
+        gan = compiled(small_gan(seed=None))
+        gan.fit(images(32), batch_size=16, epochs=2, verbose=0)
+        runs.append(weights_of(gan))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keras_file_round_trip_keeps_weights_and_both_optimizers(tmp_path):
+    gan = compiled(small_gan())
+    gan.fit(images(32), batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, keras_gan.GAN)
+    assert loaded.get_config()["d_steps"] == 1 and loaded.latent_prior == "uniform"
+    for a, b in zip(weights_of(gan), weights_of(loaded)):
+        np.testing.assert_array_equal(a, b)
+    for opt, opt2 in ((gan.d_optimizer, loaded.d_optimizer), (gan.g_optimizer, loaded.g_optimizer)):
+        assert type(opt) is type(opt2) and opt2.get_config()["momentum"] == 0.5
+        for a, b in zip(opt.variables, opt2.variables):
+            np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    np.testing.assert_allclose(gan.generate(3, seed=1), loaded.generate(3, seed=1), atol=1e-6)
+    # Training continues from the restored state identically.
+    keras.utils.set_random_seed(5)
+    gan.fit(images(16, seed=1), batch_size=16, epochs=1, verbose=0, shuffle=False)
+    keras.utils.set_random_seed(5)
+    loaded.fit(images(16, seed=1), batch_size=16, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(weights_of(gan), weights_of(loaded)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_weights_file_round_trip(tmp_path):
+    gan = compiled(small_gan())
+    gan.fit(images(32), batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.weights.h5")
+    gan.save_weights(path)
+    other = compiled(small_gan(seed=99))
+    other.optimizer.build()
+    other.load_weights(path)
+    for a, b in zip(weights_of(gan), weights_of(other)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(gan.optimizer.variables, other.optimizer.variables):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def test_backup_and_restore_resumes_with_both_optimizer_states(tmp_path):
+    data = images(32)
+
+    def run(callbacks):
+        keras.utils.set_random_seed(3)
+        gan = compiled(small_gan(dropout=0.0))
+        gan.fit(data, batch_size=16, epochs=4, verbose=0, shuffle=False, callbacks=callbacks)
+        return gan
+
+    reference = run([])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(KeyboardInterrupt):
+        run([backup, _Interrupt(2)])
+    resumed = run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+    for a, b in zip(weights_of(reference), weights_of(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    for a, b in zip(reference.optimizer.variables, resumed.optimizer.variables):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-7)
+    assert int(to_numpy(resumed.d_optimizer.iterations)) == 8
+
+
+@pytest.mark.parametrize("source", ["numpy", "tf.data"])
+def test_wrong_image_shape_is_rejected_before_any_update(source):
+    gan = compiled(small_gan())
+    before = weights_of(gan)
+    bad = np.zeros((16, 32, 32, 1), "float32")
+    if source == "tf.data":
+        import tensorflow as tf
+
+        bad = tf.data.Dataset.from_tensor_slices(bad).batch(8)
+    with pytest.raises(ValueError, match=r"\(32, 32, 1\).*\(28, 28, 1\)"):
+        gan.fit(bad, epochs=1, verbose=0)
+    for a, b in zip(before, weights_of(gan)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_shape_error_from_a_generator_source_leaves_the_model_usable():
+    gan = compiled(small_gan())
+    before = weights_of(gan)
+
+    def batches():
+        while True:
+            yield (np.zeros((8, 27, 28, 1), "float32"),)
+
+    with pytest.raises(ValueError, match=r"\(27, 28, 1\)"):
+        gan.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)
+    for a, b in zip(before, weights_of(gan)):
+        np.testing.assert_array_equal(a, b)
+    gan.fit(images(16), batch_size=16, epochs=1, verbose=0)  # still trains
+
+
+def test_integer_images_are_rejected():
+    gan = compiled(small_gan())
+    with pytest.raises(ValueError, match="divide uint8"):
+        gan.fit(np.zeros((16, 28, 28, 1), "uint8"), verbose=0)
+
+
+def test_non_finite_loss_stops_training_and_keeps_finite_weights():
+    gan = compiled(small_gan())
+    gan.fit(images(16), batch_size=16, epochs=1, verbose=0)
+    before = weights_of(gan)
+    poisoned = images(32)
+    poisoned[20] = np.nan
+    with pytest.raises(FloatingPointError, match="non-finite loss"):
+        gan.fit(poisoned, batch_size=16, epochs=3, verbose=0, shuffle=False)
+    after = weights_of(gan)
+    assert all(np.all(np.isfinite(w)) for w in after)
+    # First batch (finite) was applied, second (NaN) was not, and training stopped.
+    assert int(to_numpy(gan.d_optimizer.iterations)) == 2
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"latent_dim": 0}, "latent_dim must be a positive integer"),
+        ({"latent_prior": "cauchy"}, "Unknown latent_prior"),
+        ({"d_steps": 0}, "d_steps"),
+        ({"generator_loss": "hinge"}, "Unknown generator_loss"),
+        ({"latent_dim": 9}, "latent_dim=9"),
+    ],
+)
+def test_invalid_constructor_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        small_gan(**kwargs)
+
+
+def test_mismatched_networks_and_compile_errors():
+    g = networks.mnist_generator(latent_dim=8, hidden_units=16)
+    d = networks.mlp_discriminator(data_dim=2)
+    with pytest.raises(ValueError, match="generator outputs shape"):
+        keras_gan.GAN(g, d)
+    gan = small_gan()
+    opt = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="same object"):
+        gan.compile(d_optimizer=opt, g_optimizer=opt)
+    with pytest.raises(ValueError, match="compile"):
+        small_gan().fit(images(16), verbose=0)
+
+
+def test_minimax_loss_and_normal_prior_train():
+    gan = compiled(small_gan(generator_loss="minimax", latent_prior="normal"))
+    history = gan.fit(images(32), batch_size=16, epochs=1, verbose=0)
+    assert history.history["g_loss"][-1] < 0  # log(1 - D) is negative
+
+
+def test_jit_compiled_where_the_backend_compiles():
+    gan = compiled(small_gan())
+    gan.compile(
+        d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1), jit_compile=True
+    )
+    gan.fit(images(16), batch_size=16, epochs=1, verbose=0)
+    expected = keras.backend.backend() != "torch"  # Keras runs torch eagerly unless torch.compile
+    assert bool(gan.jit_compile) in (expected, True)
+    assert gan.train_function is not None
