@@ -230,7 +230,13 @@ class AdversarialModel(GANTrainStep, keras.Model):
             callbacks.append(guard)
         else:
             callbacks = list(callbacks or []) + [guard]
-        history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
+        try:
+            history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
+        except BaseException:
+            # A step that failed while tracing must not leave a half-traced
+            # function behind (TensorFlow refuses to retrace it).
+            self.train_function = None
+            raise
         if guard.message:
             raise FloatingPointError(guard.message)
         return history

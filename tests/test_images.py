@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan.utils import image_grid, save_image_grid
+
+
+def test_grid_layout_and_png(tmp_path):
+    imgs = np.zeros((5, 4, 3, 1), "float32")
+    imgs[4] = 1.0
+    grid = image_grid(imgs, cols=3, pad=1)
+    assert grid.shape == (2 * 5 + 1, 3 * 4 + 1) and grid.dtype == np.uint8
+    assert grid[1, 1] == 0 and grid[6, 5] == 255 and grid[6, 2] == 0  # image 4 is at row 1, col 1
+    path = save_image_grid(str(tmp_path / "a" / "g.png"), imgs)
+    assert Image.open(path).size[0] > 0
+    with pytest.raises(ValueError, match="expects"):
+        image_grid(np.zeros((3,)))
