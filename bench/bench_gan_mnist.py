@@ -1,0 +1,114 @@
+"""Training steps per second of the paper's MNIST GAN: keras_gan vs a native loop.
+
+    python bench/bench_gan_mnist.py                 # all three backends, one process each
+    python bench/bench_gan_mnist.py --backend jax   # one backend
+    python bench/bench_gan_mnist.py --steps 300 --repeats 3 --json out.json
+
+Baseline: `bench/native_mnist_gan.py`, the same networks, batch (100),
+losses and optimiser written directly in the backend's framework. Both sides
+read batches from the same in-memory numpy array. Reported: steps/s of each
+(best of `--repeats` timed runs after a warm-up that includes compilation) and
+the ratio native/keras_gan, i.e. how many times longer a keras_gan step takes
+(the goal is <= 1.15). The Keras side runs `model.fit` as a user would (default
+`jit_compile`: XLA on JAX; on TensorFlow, Keras' default is a tf.function
+graph without XLA on CPU, and the native loop is compiled the same way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _measure(fn, steps, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(steps)
+        best = min(best, time.perf_counter() - start)
+    return steps / best
+
+
+def run_backend(backend: str, steps: int, repeats: int) -> dict:
+    os.environ["KERAS_BACKEND"] = backend
+    sys.path.insert(0, os.path.dirname(HERE))
+    sys.path.insert(0, HERE)
+    import keras
+    import numpy as np
+
+    import keras_gan
+    import native_mnist_gan as native
+    from keras_gan import networks
+
+    batch = 100
+    data = np.random.default_rng(0).uniform(0, 1, (batch * steps, 28, 28, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.mnist_generator(), networks.mnist_discriminator(), seed=0)
+    gan.compile(
+        d_optimizer=keras.optimizers.SGD(native.LR, momentum=native.MOMENTUM),
+        g_optimizer=keras.optimizers.SGD(native.LR, momentum=native.MOMENTUM),
+    )
+    gan.fit(data[: batch * 5], batch_size=batch, epochs=1, verbose=0)  # compile / warm up
+
+    def keras_run(n):
+        gan.fit(data[: batch * n], batch_size=batch, epochs=1, verbose=0, shuffle=False)
+
+    step = {"tensorflow": native.make_tensorflow, "jax": native.make_jax, "torch": native.make_torch}[backend]()
+
+    def native_run(n):
+        out = None
+        for i in range(n):
+            out = step(data[i * batch : (i + 1) * batch])
+        float(np.asarray(out[0]))  # wait for asynchronous work
+
+    native_run(5)
+    keras_sps = _measure(keras_run, steps, repeats)
+    native_sps = _measure(native_run, steps, repeats)
+    return {
+        "backend": backend,
+        "keras_gan_steps_per_s": round(keras_sps, 2),
+        "native_steps_per_s": round(native_sps, 2),
+        "ratio_keras_gan_over_native_time": round(native_sps / keras_sps, 3),
+        "jit_compile": str(gan.jit_compile),
+    }
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[1])
+    p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    if args.backend:
+        print(json.dumps(run_backend(args.backend, args.steps, args.repeats)))
+        return 0
+    rows = []
+    for backend in BACKENDS:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--backend", backend, "--steps", str(args.steps), "--repeats", str(args.repeats)],
+            capture_output=True, text=True,
+        )
+        if proc.returncode:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            return 1
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(f"{'backend':<11} {'keras_gan steps/s':>18} {'native steps/s':>15} {'ratio (time)':>13}")
+    for r in rows:
+        print(f"{r['backend']:<11} {r['keras_gan_steps_per_s']:>18.1f} {r['native_steps_per_s']:>15.1f} "
+              f"{r['ratio_keras_gan_over_native_time']:>13.3f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
