@@ -1,19 +1,23 @@
 """keras-gan: the adversarial-nets family for Keras 3 on TensorFlow, JAX and PyTorch."""
 
-from keras_gan import callbacks, datasets, layers, losses, networks, utils
+from keras_gan import callbacks, datasets, layers, losses, networks, optimizers, utils, zoo
 from keras_gan.layers import Maxout
-from keras_gan.models import GAN, AdversarialModel
+from keras_gan.models import GAN, AdversarialModel, ConditionalGAN, Pix2Pix
 from keras_gan.version import __version__
 
 __all__ = [
     "GAN",
     "AdversarialModel",
+    "ConditionalGAN",
     "Maxout",
+    "Pix2Pix",
     "__version__",
     "callbacks",
     "datasets",
     "layers",
     "losses",
     "networks",
+    "optimizers",
     "utils",
+    "zoo",
 ]

@@ -5,6 +5,11 @@ logarithms of Eq. 1 of Goodfellow et al. (2014) are computed stably:
 log D(x) = log_sigmoid(l) and log(1 - D(x)) = log_sigmoid(-l). The paper's
 discriminator ends in a sigmoid unit; ours ends in its pre-activation, which is
 the same model with a numerically safe loss.
+
+Under a mixed-precision policy (`mixed_float16` / `mixed_bfloat16`) the
+networks compute in 16 bits, but every loss here casts the logits to float32
+first: log-sigmoids and means of half-precision numbers lose the small
+differences the gradients are made of.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ def discriminator_loss(real_logits, fake_logits):
     D ascends  mean log D(x) + mean log(1 - D(G(z)));  we minimise
     -mean log_sigmoid(l_real) - mean log_sigmoid(-l_fake).
     """
-    real_term = ops.mean(ops.log_sigmoid(real_logits))
-    fake_term = ops.mean(ops.log_sigmoid(-fake_logits))
+    real_term = ops.mean(ops.log_sigmoid(_f32(real_logits)))
+    fake_term = ops.mean(ops.log_sigmoid(-_f32(fake_logits)))
     return -(real_term + fake_term)
 
 
@@ -35,9 +40,9 @@ def generator_loss(fake_logits, kind: str = "non_saturating"):
       early in training when D rejects the samples confidently.
     """
     if kind == "non_saturating":
-        return -ops.mean(ops.log_sigmoid(fake_logits))
+        return -ops.mean(ops.log_sigmoid(_f32(fake_logits)))
     if kind == "minimax":
-        return ops.mean(ops.log_sigmoid(-fake_logits))
+        return ops.mean(ops.log_sigmoid(-_f32(fake_logits)))
     raise ValueError(
         f"Unknown generator_loss {kind!r}; expected one of {GENERATOR_LOSSES}."
     )
@@ -45,4 +50,8 @@ def generator_loss(fake_logits, kind: str = "non_saturating"):
 
 def mean_probability(logits):
     """Mean of D's output probability sigmoid(l): the logged `d_real` / `d_fake`."""
-    return ops.mean(ops.sigmoid(logits))
+    return ops.mean(ops.sigmoid(_f32(logits)))
+
+
+def _f32(x):
+    return ops.cast(x, "float32")

@@ -51,16 +51,23 @@ class JAXGANTrainStep:
         for role, objective in self._update_plan(data):
             indices = self._role_indices(role)
 
-            def loss_fn(role_values, trainable, non_trainable, objective=objective, indices=indices):
+            optimizer = self._role_optimizer(role)
+
+            def loss_fn(role_values, trainable, non_trainable, objective=objective, indices=indices,
+                        optimizer=optimizer, opt_state=opt_values[role]):
                 full = _scatter(trainable, indices, role_values)
                 (loss, stats), non_trainable = self._run_stateless(objective, full, non_trainable)
-                return loss, (stats, non_trainable)
+                # Loss scaling (mixed_float16): the scale is an optimizer variable,
+                # read from the traced optimizer state.
+                with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_state))):
+                    scaled = optimizer.scale_loss(loss)
+                return scaled, (loss, stats, non_trainable)
 
             role_values = [trainable[i] for i in indices]
-            (loss, (stats, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            (_, (loss, stats, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
                 role_values, trainable, non_trainable
             )
-            new_values, new_opt = self._role_optimizer(role).stateless_apply(
+            new_values, new_opt = optimizer.stateless_apply(
                 opt_values[role], grads, role_values
             )
             new_values, opt_values[role] = _keep_if_finite(

@@ -2,7 +2,13 @@
 
 Keras compiles `train_step` with `tf.function(jit_compile=...)`, so the whole
 alternating step (k discriminator updates, then one generator update) becomes
-one XLA program when `jit_compile` is on (the default on TensorFlow).
+one XLA program when `jit_compile` is on.
+
+Under a `tf.distribute` strategy (e.g. `MirroredStrategy`) each replica runs
+this step on its shard of the batch. The skip-if-non-finite decision is taken
+in cross-replica context (`maybe_merge_call`, as Keras' LossScaleOptimizer
+does), because a synchronisation point (the gradient all-reduce inside
+`optimizer.apply`) may not sit inside a per-replica `tf.cond`.
 """
 
 from __future__ import annotations
@@ -10,22 +16,52 @@ from __future__ import annotations
 import tensorflow as tf
 
 
+def _apply_if_finite(optimizer, grads, variables, loss) -> None:
+    """`optimizer.apply(grads, variables)` unless a replica's loss is not finite.
+
+    An update whose loss is not finite is skipped, so the weights stay the
+    last finite ones; `fit` then stops with a clear error.
+    """
+
+    def apply():
+        optimizer.apply(grads, variables)
+        return tf.constant(True)
+
+    skip = lambda: tf.constant(False)  # noqa: E731
+    if not tf.distribute.has_strategy() or tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(tf.math.is_finite(loss), apply, skip)
+        return
+
+    def cross_replica(distribution, grads, loss):
+        finite = tf.reduce_all(
+            [tf.math.is_finite(v) for v in distribution.experimental_local_results(loss)]
+        )
+
+        def apply_on_every_replica():
+            distribution.extended.call_for_each_replica(
+                lambda g: optimizer.apply(g, variables), args=(grads,)
+            )
+            return tf.constant(True)
+
+        return tf.cond(finite, apply_on_every_replica, skip)
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, loss))
+
+
 class TensorFlowGANTrainStep:
     def train_step(self, data):
         step_stats = []
         for role, objective in self._update_plan(data):
             variables = self._role_variables(role)
+            optimizer = self._role_optimizer(role)
             with tf.GradientTape() as tape:
                 loss, stats = objective()
-            grads = tape.gradient(loss, variables)
-            optimizer = self._role_optimizer(role)
-
-            def apply(optimizer=optimizer, grads=grads, variables=variables):
-                optimizer.apply(grads, variables)
-                return tf.constant(True)
-
-            # An update whose loss is not finite is skipped, so the weights stay
-            # the last finite ones; `fit` then stops with a clear error.
-            tf.cond(tf.math.is_finite(loss), apply, lambda: tf.constant(False))
+                # Replicas' gradients are summed by the all-reduce: divide each
+                # replica's loss by their number so the sum is the global mean
+                # (as Keras' own trainer does). Then loss scaling (mixed_float16).
+                replicas = tf.distribute.get_strategy().num_replicas_in_sync
+                scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+            grads = tape.gradient(scaled, variables)
+            _apply_if_finite(optimizer, grads, variables, loss)
             step_stats.append((role, loss, stats))
         return self._record_step(step_stats)

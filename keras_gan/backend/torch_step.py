@@ -16,12 +16,14 @@ class TorchGANTrainStep:
         step_stats = []
         for role, objective in self._update_plan(data):
             variables = self._role_variables(role)
+            optimizer = self._role_optimizer(role)
             loss, stats = objective()
-            grads = torch.autograd.grad(loss, [v.value for v in variables])
+            scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
+            grads = torch.autograd.grad(scaled, [v.value for v in variables])
             # An update whose loss is not finite is skipped, so the weights stay
             # the last finite ones; `fit` then stops with a clear error.
             if bool(torch.isfinite(loss)):
                 with torch.no_grad():
-                    self._role_optimizer(role).apply(grads, variables)
+                    optimizer.apply(grads, variables)
             step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
         return self._record_step(step_stats)

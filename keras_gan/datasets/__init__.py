@@ -1,16 +1,26 @@
 """Data sets with the papers' splits, read from local files or downloaded."""
 
+from keras_gan.datasets.facades import FacadesDataset, FacadesPairs, facades
 from keras_gan.datasets.idx import DataFileError, read_idx
 from keras_gan.datasets.mnist import MNISTSplit, mnist
 from keras_gan.datasets.paths import DATA_DIR_ENV
-from keras_gan.datasets.toy import count_covered_modes, ring_modes, ring_of_gaussians
+from keras_gan.datasets.toy import (
+    count_covered_modes,
+    per_label_mode_accuracy,
+    ring_modes,
+    ring_of_gaussians,
+)
 
 __all__ = [
     "DATA_DIR_ENV",
     "DataFileError",
+    "FacadesDataset",
+    "FacadesPairs",
     "MNISTSplit",
     "count_covered_modes",
+    "facades",
     "mnist",
+    "per_label_mode_accuracy",
     "read_idx",
     "ring_modes",
     "ring_of_gaussians",

@@ -1,6 +1,8 @@
 """Models of the adversarial-nets family."""
 
 from keras_gan.models.adversarial_model import AdversarialModel
+from keras_gan.models.conditional_gan import ConditionalGAN
 from keras_gan.models.gan import GAN
+from keras_gan.models.pix2pix import Pix2Pix
 
-__all__ = ["AdversarialModel", "GAN"]
+__all__ = ["AdversarialModel", "ConditionalGAN", "GAN", "Pix2Pix"]

@@ -80,12 +80,16 @@ class AdversarialModel(GANTrainStep, keras.Model):
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
+        auto_scale_loss: bool = True,
         **kwargs,
     ):
         """Compile with one optimizer per network (a string, config or instance).
 
         The two must be distinct objects: an optimizer's slots (momentum, Adam
-        moments) belong to one set of variables.
+        moments) belong to one set of variables. Under the `mixed_float16`
+        policy each optimizer is wrapped in `keras.optimizers.LossScaleOptimizer`
+        (as `keras.Model.compile` does) unless `auto_scale_loss=False`; the
+        per-backend steps scale each loss before differentiating it.
         """
         if kwargs.get("loss") is not None or kwargs.get("optimizer") is not None:
             raise ValueError(
@@ -99,6 +103,12 @@ class AdversarialModel(GANTrainStep, keras.Model):
             raise ValueError(
                 "`d_optimizer` and `g_optimizer` are the same object; pass two optimizer "
                 "instances (e.g. keras.optimizers.Adam(2e-4) twice)."
+            )
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            d_optimizer, g_optimizer = (
+                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt, name=f"{role}_loss_scale_optimizer")
+                for role, opt in (("d", d_optimizer), ("g", g_optimizer))
             )
         super().compile(
             optimizer=None,
@@ -115,6 +125,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
             "jit_compile": jit_compile,
             "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution,
+            "auto_scale_loss": auto_scale_loss,
         }
 
     def get_compile_config(self):

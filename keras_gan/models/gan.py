@@ -15,18 +15,40 @@ from keras_gan.models.adversarial_model import (
     array_like_shape_dtype,
 )
 
-LATENT_PRIORS = ("uniform", "normal")
+LATENT_PRIORS = ("uniform", "normal", "unit_hypercube")
 
 
 def sample_prior(prior: str, shape, seed):
     """Draw latent noise. `"uniform"` is U(-sqrt 3, sqrt 3) (zero mean, unit
-    variance, as in the paper's code); `"normal"` is N(0, 1)."""
+    variance, as in the GAN paper's code); `"normal"` is N(0, 1);
+    `"unit_hypercube"` is U(0, 1), the prior of Mirza & Osindero (2014), section 4.1
+    ("drawn from a uniform distribution within the unit hypercube")."""
     if prior == "uniform":
         s = math.sqrt(3.0)
         return keras.random.uniform(shape, minval=-s, maxval=s, seed=seed)
     if prior == "normal":
         return keras.random.normal(shape, seed=seed)
+    if prior == "unit_hypercube":
+        return keras.random.uniform(shape, minval=0.0, maxval=1.0, seed=seed)
     raise ValueError(f"Unknown latent_prior {prior!r}; expected one of {LATENT_PRIORS}.")
+
+
+def check_latent_dim(latent_dim) -> None:
+    """`latent_dim` must be a positive integer."""
+    if not isinstance(latent_dim, (int, np.integer)) or latent_dim <= 0:
+        raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}.")
+
+
+def check_same_data_shape(generator_output_shape, discriminator_input_shape) -> tuple:
+    """The generator's per-example output shape, which the discriminator must take."""
+    g_out = tuple(generator_output_shape[1:])
+    d_in = tuple(discriminator_input_shape[1:])
+    if g_out != d_in:
+        raise ValueError(
+            f"The generator outputs shape {g_out} but the discriminator takes {d_in}; "
+            "they must match."
+        )
+    return d_in
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -50,7 +72,8 @@ class GAN(AdversarialModel):
         discriminator: maps data to one logit per example (no sigmoid: the
             losses are computed from logits for numerical stability).
         latent_dim: size of z; inferred from `generator.input_shape` if omitted.
-        latent_prior: `"uniform"` (U(-sqrt 3, sqrt 3), the paper's code) or `"normal"`.
+        latent_prior: `"uniform"` (U(-sqrt 3, sqrt 3), the paper's code), `"normal"`
+            or `"unit_hypercube"` (U(0, 1)); see `sample_prior`.
         d_steps: k of Algorithm 1 (the paper used k = 1).
         generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
             practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).
@@ -73,10 +96,7 @@ class GAN(AdversarialModel):
         **kwargs,
     ):
         super().__init__(generator, discriminator, **kwargs)
-        if latent_dim is None:
-            latent_dim = generator.input_shape[-1]
-        if not isinstance(latent_dim, (int, np.integer)) or latent_dim <= 0:
-            raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}.")
+        latent_dim, data_shape = self._check_networks(generator, discriminator, latent_dim)
         if latent_prior not in LATENT_PRIORS:
             raise ValueError(
                 f"Unknown latent_prior {latent_prior!r}; expected one of {LATENT_PRIORS}."
@@ -88,26 +108,29 @@ class GAN(AdversarialModel):
                 f"Unknown generator_loss {generator_loss!r}; expected one of "
                 f"{losses.GENERATOR_LOSSES}."
             )
-        g_in = generator.input_shape
-        if g_in[-1] != latent_dim:
-            raise ValueError(
-                f"latent_dim={latent_dim} but the generator takes inputs of shape {g_in}."
-            )
-        g_out = tuple(generator.output_shape[1:])
-        d_in = tuple(discriminator.input_shape[1:])
-        if g_out != d_in:
-            raise ValueError(
-                f"The generator outputs shape {g_out} but the discriminator takes {d_in}; "
-                "they must match."
-            )
         self.latent_dim = int(latent_dim)
         self.latent_prior = latent_prior
         self.d_steps = int(d_steps)
         self.generator_loss = generator_loss
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
-        self.data_shape = d_in
+        self.data_shape = data_shape
         self.built = True
+
+    def _check_networks(self, generator: keras.Model, discriminator: keras.Model, latent_dim):
+        """Check that the two networks fit together; return `(latent_dim, data_shape)`.
+
+        Subclasses whose networks take more inputs (ConditionalGAN) override this.
+        """
+        if latent_dim is None:
+            latent_dim = generator.input_shape[-1]
+        check_latent_dim(latent_dim)
+        g_in = generator.input_shape
+        if g_in[-1] != latent_dim:
+            raise ValueError(
+                f"latent_dim={latent_dim} but the generator takes inputs of shape {g_in}."
+            )
+        return int(latent_dim), check_same_data_shape(generator.output_shape, discriminator.input_shape)
 
     # --------------------------------------------------------------- sampling
     def sample_latent(self, batch_size: int, index: int = 0):
@@ -132,24 +155,42 @@ class GAN(AdversarialModel):
         """
         if int(n) < 0:
             raise ValueError(f"n must be >= 0; got {n}.")
+        return self._generate_in_batches(int(n), None, seed, batch_size)
+
+    def _generate_in_batches(self, n: int, condition, seed, batch_size: int) -> np.ndarray:
+        """`n` samples in batches of `batch_size`; `condition` holds one row per
+        sample (or is None for an unconditional model)."""
         rng = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
         out = []
-        for start in range(0, int(n), batch_size):
-            m = min(batch_size, int(n) - start)
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
             z = sample_prior(self.latent_prior, (m, self.latent_dim), rng)
-            out.append(ops.convert_to_numpy(self.generator(z, training=False)))
+            rows = None if condition is None else condition[start : start + m]
+            out.append(ops.convert_to_numpy(self._run_generator(z, rows, training=False)))
         if not out:
             return np.zeros((0,) + self.data_shape, dtype="float32")
         return np.concatenate(out, axis=0)
 
-    # ----------------------------------------------------------- train step
-    def _real_images(self, data):
+    # ------------------------------------------------- the networks' inputs
+    # GAN's networks see only z and x. A conditional model overrides these
+    # three methods to feed its condition y too; the losses below stay the same.
+    def _run_generator(self, z, condition, training: bool):
+        """G(z) (here `condition` is always None)."""
+        return self.generator(z, training=training)
+
+    def _run_discriminator(self, x, condition, training: bool):
+        """D(x) as a logit (here `condition` is always None)."""
+        return self.discriminator(x, training=training)
+
+    def _real_batch(self, data):
+        """`(images, condition)` of one training batch; GAN has no condition."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         self._trace_check("Training images", x, self.data_shape)
-        return ops.cast(x, self.compute_dtype if self.compute_dtype else "float32")
+        return ops.cast(x, self.compute_dtype if self.compute_dtype else "float32"), None
 
+    # ----------------------------------------------------------- train step
     def _update_plan(self, data) -> list:
-        real = self._real_images(data)
+        real, condition = self._real_batch(data)
         n = ops.shape(real)[0]  # a Python int, or a tensor for an unknown batch size (TF)
         k = self.d_steps
         if isinstance(n, int) and n < k:
@@ -158,27 +199,38 @@ class GAN(AdversarialModel):
                 f"use batch_size >= {k} (batch_size = d_steps * m for minibatches of m)."
             )
         m = n // k
+
+        def rows(tensor, i):
+            if tensor is None or k == 1:
+                return tensor
+            return tensor[i * m : (i + 1) * m]
+
         plan = []
         for i in range(k):
-            chunk = real[i * m : (i + 1) * m] if k > 1 else real
-            plan.append(("d", lambda chunk=chunk, i=i: self._discriminator_objective(chunk, i)))
-        plan.append(("g", lambda: self._generator_objective(m)))
+            real_i, condition_i = rows(real, i), rows(condition, i)
+            plan.append((
+                "d", lambda x=real_i, c=condition_i, i=i: self._discriminator_objective(x, i, c)
+            ))
+        # The generator update's m draws of the condition are those of the
+        # first chunk: a sample from the data's own distribution of conditions.
+        plan.append(("g", lambda: self._generator_objective(m, rows(condition, 0))))
         return plan
 
-    def _discriminator_objective(self, real, index: int):
+    def _discriminator_objective(self, real, index: int, condition=None):
         z = self.sample_latent(ops.shape(real)[0], index)
-        fake = ops.stop_gradient(self.generator(z, training=True))
-        real_logits = self.discriminator(real, training=True)
-        fake_logits = self.discriminator(fake, training=True)
+        fake = ops.stop_gradient(self._run_generator(z, condition, training=True))
+        real_logits = self._run_discriminator(real, condition, training=True)
+        fake_logits = self._run_discriminator(fake, condition, training=True)
         loss = losses.discriminator_loss(real_logits, fake_logits)
         return loss, {
             "d_real": losses.mean_probability(real_logits),
             "d_fake": losses.mean_probability(fake_logits),
         }
 
-    def _generator_objective(self, batch_size: int):
+    def _generator_objective(self, batch_size: int, condition=None):
         z = self.sample_latent(batch_size, self.d_steps)
-        fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+        fake = self._run_generator(z, condition, training=True)
+        fake_logits = self._run_discriminator(fake, condition, training=True)
         return losses.generator_loss(fake_logits, self.generator_loss), {}
 
     def _validate_fit_data(self, x, y) -> None:

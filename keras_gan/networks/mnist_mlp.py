@@ -37,6 +37,19 @@ def sigmoid_bias_from_marginals(images: np.ndarray, eps: float = 1e-3) -> np.nda
     return np.log(mean / (1.0 - mean)).astype("float32")
 
 
+def output_bias_initializer(output_bias: np.ndarray | None, out_dim: int):
+    """Initializer of a sigmoid output layer's bias: zeros, or `output_bias`
+    (e.g. from `sigmoid_bias_from_marginals`), checked to have `out_dim` values."""
+    if output_bias is None:
+        return "zeros"
+    output_bias = np.asarray(output_bias, dtype="float32").reshape(-1)
+    if output_bias.shape != (out_dim,):
+        raise ValueError(
+            f"output_bias must have {out_dim} values (one per pixel); got {output_bias.shape}."
+        )
+    return keras.initializers.Constant(output_bias.tolist())
+
+
 def mnist_generator(
     latent_dim: int = 100,
     hidden_units: int = 1200,
@@ -47,14 +60,7 @@ def mnist_generator(
     """The paper's MNIST generator (see the module docstring)."""
     init = keras.initializers.RandomUniform(-0.05, 0.05)
     out_dim = int(np.prod(output_shape))
-    bias_init = "zeros"
-    if output_bias is not None:
-        output_bias = np.asarray(output_bias, dtype="float32").reshape(-1)
-        if output_bias.shape != (out_dim,):
-            raise ValueError(
-                f"output_bias must have {out_dim} values (one per pixel); got {output_bias.shape}."
-            )
-        bias_init = keras.initializers.Constant(output_bias.tolist())
+    bias_init = output_bias_initializer(output_bias, out_dim)
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(hidden_units, activation="relu", kernel_initializer=init, name="h0")(z)
     h = layers.Dense(hidden_units, activation="relu", kernel_initializer=init, name="h1")(h)

@@ -1,0 +1,153 @@
+"""A small MNIST classifier in plain torch: the feature network of MNIST-FID / IS / KID.
+
+Why it exists: the standard Inception-v3 features need a 92 MB weights file
+that cannot be downloaded on an offline machine, and Inception features of
+28x28 grey digits upscaled to 299x299 say little about digits anyway. A
+classifier trained on MNIST itself gives a domain feature space in the spirit
+of the "MNIST Inception score" used for MNIST generators: FID / KID / precision
+and recall on its penultimate layer, IS on its class posterior p(y|x).
+
+Numbers computed with it are *not* comparable to Inception FID / IS; every
+result names the feature extractor it used.
+
+The network (about 240k parameters, < 1 MB):
+
+    x in [0, 1], 1x28x28, standardised by the MNIST mean/std
+    conv 3x3, 32 -> batch norm -> ReLU -> max-pool 2     (32 x 14 x 14)
+    conv 3x3, 64 -> batch norm -> ReLU -> max-pool 2     (64 x 7 x 7)
+    conv 3x3, 128 -> batch norm -> ReLU -> max-pool 2    (128 x 3 x 3)
+    dense 1152 -> 128 -> ReLU               <- "penultimate" features (FID, KID, PRC)
+    dropout 0.25 (training only)
+    dense 128 -> 10                         <- "logits" (IS)
+
+In eval mode batch norm is a fixed affine map, so an image's features do not
+depend on the other images of its batch.
+
+It is trained by `evaluation/train_mnist_classifier.py` on train[0:50000], the
+GAN paper's training split, so the test images stay unseen. The shipped
+checkpoint's sha256 is recorded here and checked on every load: a changed file
+gives different metric values, so it must not be used silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import torch
+from torch import nn
+
+#: The checkpoint shipped with the package.
+CHECKPOINT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "mnist_classifier.pt")
+#: sha256 of the shipped checkpoint (printed by train_mnist_classifier.py).
+CHECKPOINT_SHA256 = "TO-BE-FILLED"
+#: Marks the checkpoint layout, so a foreign file is recognised as such.
+CHECKPOINT_FORMAT = "keras_gan.evaluation.mnist_classifier/1"
+
+FEATURE_DIM = 128
+NUM_CLASSES = 10
+#: Mean and std of MNIST training pixels in [0, 1] (the usual 0.1307 / 0.3081).
+PIXEL_MEAN, PIXEL_STD = 0.1307, 0.3081
+
+
+class ClassifierCheckpointError(ValueError):
+    """The MNIST classifier checkpoint is missing, corrupt, or not the expected file."""
+
+
+class MNISTClassifier(nn.Module):
+    """The classifier above; `forward` returns both the features and the logits."""
+
+    def __init__(self, dropout: float = 0.25):
+        super().__init__()
+        def block(channels_in: int, channels_out: int) -> list[nn.Module]:
+            return [nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False), nn.BatchNorm2d(channels_out),
+                    nn.ReLU(), nn.MaxPool2d(2)]
+
+        self.body = nn.Sequential(
+            *block(1, 32), *block(32, 64), *block(64, 128),
+            nn.Flatten(),
+            nn.Linear(128 * 3 * 3, FEATURE_DIM), nn.ReLU(),
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(FEATURE_DIM, NUM_CLASSES)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`images`: float (N, 1, 28, 28) in [0, 1]. Returns (features (N, 128), logits (N, 10))."""
+        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"MNISTClassifier expects images of shape (N, 1, 28, 28); got {tuple(images.shape)}.")
+        features = self.body((images - PIXEL_MEAN) / PIXEL_STD)
+        return features, self.head(self.dropout(features))
+
+
+def file_sha256(path: str) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checkpoint(path: str | None = None, expected_sha256: str | None = None) -> str:
+    """Check that the checkpoint exists and has the recorded sha256; return its path.
+
+    `path` None means the shipped checkpoint, checked against `CHECKPOINT_SHA256`.
+    A user's own checkpoint (`path` given) is checked only if `expected_sha256` is.
+    """
+    shipped = path is None
+    path = CHECKPOINT_PATH if shipped else os.fspath(path)
+    if expected_sha256 is None and shipped:
+        expected_sha256 = CHECKPOINT_SHA256
+    if not os.path.isfile(path):
+        raise ClassifierCheckpointError(
+            f"MNIST classifier checkpoint not found: {path}. "
+            + ("Restore it from the repository (git checkout evaluation/weights/) or retrain it with "
+               "`python -m evaluation.train_mnist_classifier`." if shipped else "Check the path.")
+        )
+    if expected_sha256 is not None:
+        found = file_sha256(path)
+        if found != expected_sha256:
+            raise ClassifierCheckpointError(
+                f"MNIST classifier checkpoint {path} has sha256 {found}, expected {expected_sha256}: the "
+                "file is corrupt or was replaced, and metrics computed with it would not be comparable. "
+                "Restore it from the repository, or after retraining record the printed sha256 in "
+                "evaluation/mnist_classifier.py (CHECKPOINT_SHA256)."
+            )
+    return path
+
+
+def load_classifier(path: str | None = None, expected_sha256: str | None = None) -> MNISTClassifier:
+    """The classifier from a verified checkpoint, in eval mode and without gradients.
+
+    Loaded with `torch.load(..., weights_only=True)`: the checkpoint holds only
+    tensors and plain values, so no code from the file is ever run.
+    """
+    path = verify_checkpoint(path, expected_sha256)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # zip or unpickling errors: all mean "not a usable checkpoint"
+        raise ClassifierCheckpointError(f"Cannot read the MNIST classifier checkpoint {path}: {e}") from e
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ClassifierCheckpointError(
+            f"{path} is not an MNIST classifier checkpoint written by evaluation/train_mnist_classifier.py "
+            f"(format {CHECKPOINT_FORMAT!r})."
+        )
+    model = MNISTClassifier()
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except (KeyError, RuntimeError) as e:
+        raise ClassifierCheckpointError(f"{path} does not fit the MNISTClassifier network: {e}") from e
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+def save_checkpoint(model: MNISTClassifier, path: str, **metadata) -> str:
+    """Write `model` with plain-value `metadata` (loadable with weights_only=True); return the sha256."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = path + ".tmp"
+    torch.save({"format": CHECKPOINT_FORMAT, "state_dict": state, **metadata}, tmp)
+    os.replace(tmp, path)
+    return file_sha256(path)

@@ -1,0 +1,311 @@
+"""Turn "any generator" into MNIST-shaped samples for the metrics.
+
+A *source* is one of:
+
+- a keras_gan model object (used as is);
+- a path to a `.keras` file saved by `model.save(...)`;
+- a model-zoo name (`keras_gan.zoo.load(name)`);
+- a path to a `.npy` file of samples: shape (N, 28, 28), (N, 28, 28, 1) or
+  (N, 784); uint8 in 0..255 (scaled by 1/255) or floats in `value_range`.
+
+Every metric takes the same sources, so `evaluation.parzen` and
+`evaluation.fidelity` agree on what was evaluated. Problems with a source
+(unknown name, missing or corrupt file, wrong shape, dtype or range) raise
+`SourceError`, a `ValueError` whose message says what was found and how to
+fix it; the command lines turn it into exit status 2.
+
+Keras is imported only when a model has to be loaded or run, so reading a
+`.npy` file never starts a deep-learning framework.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+#: the shape of one sample, as the MNIST metrics expect it.
+MNIST_SHAPE = (28, 28, 1)
+_PIXELS = int(np.prod(MNIST_SHAPE))
+#: how far float samples may stray outside `value_range` (float32 rounding of a
+#: sigmoid or tanh output) before they count as out of range; they are clipped.
+_RANGE_TOLERANCE = 1e-5
+
+
+class SourceError(ValueError):
+    """A source of samples cannot be used: unknown name, missing or corrupt file,
+    wrong array shape, dtype or value range."""
+
+
+# ------------------------------------------------------------------ what is it
+def _is_path_like(source: Any) -> bool:
+    return isinstance(source, (str, os.PathLike))
+
+
+def is_samples_file(source: Any) -> bool:
+    """True for a path to a `.npy` file of samples (which carries no model)."""
+    return _is_path_like(source) and os.fspath(source).lower().endswith(".npy")
+
+
+def _is_keras_file(source: Any) -> bool:
+    return _is_path_like(source) and os.fspath(source).lower().endswith(".keras")
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return os.sep in name or "/" in name or os.path.splitext(name)[1] != ""
+
+
+def is_conditional(model: Any) -> bool:
+    """A conditional generator: has `num_classes` and `generate(labels, seed=...)`."""
+    return hasattr(model, "num_classes") and callable(getattr(model, "generate", None))
+
+
+# ------------------------------------------------------------------- loading
+def check_file_exists(source: Any) -> None:
+    """Raise SourceError now if `source` names a `.npy` or `.keras` file that does
+    not exist, so a typo fails before data are read or a framework is imported."""
+    if (is_samples_file(source) or _is_keras_file(source)) and not os.path.isfile(os.fspath(source)):
+        kind = "Samples" if is_samples_file(source) else "Model"
+        raise SourceError(
+            f"{kind} file not found: {os.fspath(source)}. Check the path (relative to {os.getcwd()})."
+        )
+
+
+def load_model(source: Any):
+    """The model behind `source`: an object (returned as is), a `.keras` file or a zoo name.
+
+    Raises:
+        SourceError: the file is missing or is not a loadable Keras model, or
+            the zoo does not know the name (the message lists the known names).
+    """
+    if not _is_path_like(source):
+        if source is None:
+            raise SourceError("No source given: pass a model, a .keras file, a zoo name or a .npy file.")
+        return source
+    path = os.fspath(source)
+    if is_samples_file(path):
+        raise SourceError(
+            f"{path} is a .npy file of samples, not a model; use load_samples() for it."
+        )
+    if _is_keras_file(path):
+        return _load_keras_file(path)
+    if os.path.exists(path) or _looks_like_a_path(path):
+        raise SourceError(
+            f"Cannot use {path!r}: expected a model-zoo name, a .keras file saved by "
+            "model.save(...), or a .npy file of samples."
+            + ("" if os.path.exists(path) else " No such file exists either.")
+        )
+    return _load_zoo_model(path)
+
+
+def _load_keras_file(path: str):
+    check_file_exists(path)
+    import keras
+
+    import keras_gan  # noqa: F401  (registers the keras_gan classes for deserialisation)
+
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # zipfile, h5py, unknown class, bad config: all mean "cannot use it"
+        raise SourceError(
+            f"Cannot load the Keras model file {path}: {type(e).__name__}: {e}. The file is "
+            "corrupt, truncated, or was saved by code whose classes are not importable here."
+        ) from e
+
+
+def _load_zoo_model(name: str):
+    try:
+        from keras_gan import zoo
+    except ImportError as e:
+        raise SourceError(
+            f"{name!r} is not a file, and the model zoo (keras_gan.zoo) is not available "
+            f"to look it up: {e}."
+        ) from e
+    weights_error = getattr(zoo, "ZooWeightsError", ())  # missing or corrupt pretrained checkpoint
+    try:
+        return zoo.load(name)
+    except ValueError as e:  # unknown name: the zoo's message lists the known ones
+        raise SourceError(str(e)) from e
+    except weights_error as e:
+        raise SourceError(f"Zoo model {name!r}: {e}") from e
+
+
+# ------------------------------------------------------------------- samples
+def load_samples(
+    source: Any,
+    num_samples: int,
+    *,
+    seed: int = 0,
+    batch_size: int = 1000,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    progress: bool = True,
+) -> np.ndarray:
+    """`num_samples` samples of `source` as float32 (N, 28, 28, 1) in [0, 1].
+
+    Args:
+        source: a model, `.keras` file, zoo name or `.npy` file (see the module
+            docstring). From a `.npy` file the first `num_samples` rows are used.
+        num_samples: how many samples.
+        seed: seed of the generator's noise; the same seed gives the same
+            samples (on one backend).
+        batch_size: samples generated per call of the model.
+        value_range: the range of the source's float values (e.g. (-1, 1) for a
+            tanh generator); it is mapped linearly onto [0, 1]. uint8 arrays are
+            always read as 0..255.
+        progress: show a tqdm bar when more than one batch is generated.
+
+    A conditional model (`num_classes`, `generate(labels, seed=...)`) gets the
+    same number of samples per class (sample i has label floor(i C / N), so
+    class counts differ by at most one), as in the evaluation of Mirza &
+    Osindero (2014). A plain GAN gets `model.generate(n, seed=...)`.
+    """
+    num_samples = _positive_int("num_samples", num_samples)
+    batch_size = _positive_int("batch_size", batch_size)
+    value_range = _checked_range(value_range)
+    if is_samples_file(source):
+        return _samples_from_npy(os.fspath(source), num_samples, value_range)
+    model = load_model(source)
+    raw = _generate(model, num_samples, seed, batch_size, progress)
+    return as_unit_images(raw, f"the samples of {describe(model)}", value_range)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+def _checked_range(value_range) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"value_range must be two numbers (low, high); got {value_range!r}.") from e
+    if not low < high:
+        raise ValueError(f"value_range must have low < high; got {value_range!r}.")
+    return low, high
+
+
+def _samples_from_npy(path: str, num_samples: int, value_range) -> np.ndarray:
+    check_file_exists(path)
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise SourceError(f"Cannot read {path} as a .npy array: {e}. The file is corrupt or not a .npy file.") from e
+    if array.ndim == 0 or len(array) < num_samples:
+        found = "a scalar" if array.ndim == 0 else f"{len(array)} rows"
+        raise SourceError(
+            f"{path} holds {found} but {num_samples} samples were asked for; "
+            "generate more samples or ask for fewer (e.g. --num-samples)."
+        )
+    return as_unit_images(np.asarray(array[:num_samples]), path, value_range)
+
+
+def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0)) -> np.ndarray:
+    """Check and convert samples to float32 (N, 28, 28, 1) in [0, 1].
+
+    `where` names the samples in error messages. uint8 is scaled by 1/255;
+    floats are mapped from `value_range` to [0, 1] and must lie within it.
+    """
+    array = np.asarray(array)
+    flat = array.ndim == 2 and array.shape[1] == _PIXELS
+    square = array.ndim == 3 and array.shape[1:] == MNIST_SHAPE[:2]
+    with_channel = array.ndim == 4 and array.shape[1:] == MNIST_SHAPE
+    if not (flat or square or with_channel):
+        raise SourceError(
+            f"{where} have shape {array.shape}; expected MNIST-like grey images of shape "
+            f"(N, 28, 28), (N, 28, 28, 1) or (N, {_PIXELS})."
+        )
+    array = array.reshape((len(array),) + MNIST_SHAPE)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise SourceError(
+            f"{where} have dtype {array.dtype}; expected uint8 (0..255) or floats in "
+            f"[{value_range[0]:g}, {value_range[1]:g}]."
+        )
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise SourceError(f"{where} contain NaN or infinite values.")
+    low, high = value_range
+    found_low, found_high = float(array.min()), float(array.max())
+    tolerance = _RANGE_TOLERANCE * (high - low)
+    if found_low < low - tolerance or found_high > high + tolerance:
+        raise SourceError(
+            f"{where} have values in [{found_low:.4g}, {found_high:.4g}], outside the expected "
+            f"range [{low:g}, {high:g}]. Pass value_range=(low, high) (e.g. (-1, 1) for a tanh "
+            "generator), or save uint8 images in 0..255."
+        )
+    unit = (array - np.float32(low)) / np.float32(high - low)
+    return np.clip(unit, 0.0, 1.0, out=unit)
+
+
+def class_labels(num_samples: int, num_classes: int) -> np.ndarray:
+    """Labels that split `num_samples` evenly over `num_classes`, in class order.
+
+    Class c covers samples floor(c N / C) .. floor((c + 1) N / C) - 1, so the
+    remainder N mod C is spread over the classes (counts differ by at most one).
+    """
+    if num_classes <= 0:
+        raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}.")
+    bounds = (np.arange(num_classes + 1, dtype=np.int64) * num_samples) // num_classes
+    return np.repeat(np.arange(num_classes, dtype=np.int64), np.diff(bounds))
+
+
+def chunk_seed(seed: int | None, chunk: int) -> int | None:
+    """A distinct, reproducible seed per generated batch (None stays None: the
+    model's own noise stream)."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([int(seed), chunk]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def _generate(model, num_samples: int, seed: int | None, batch_size: int, progress: bool) -> np.ndarray:
+    if not callable(getattr(model, "generate", None)):
+        raise SourceError(
+            f"{describe(model)} has no generate() method, so it cannot produce samples; "
+            "pass a GAN / ConditionalGAN, its .keras file, a zoo name or a .npy file."
+        )
+    labels = class_labels(num_samples, int(model.num_classes)) if is_conditional(model) else None
+    starts = range(0, num_samples, batch_size)
+    if progress and len(starts) > 1:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="generating samples", unit="batch")
+    batches = []
+    for chunk, start in enumerate(starts):
+        stop = min(start + batch_size, num_samples)
+        what = labels[start:stop] if labels is not None else stop - start
+        batches.append(np.asarray(model.generate(what, seed=chunk_seed(seed, chunk))))
+    return np.concatenate(batches, axis=0)
+
+
+# --------------------------------------------------------------- describing
+def describe(source: Any) -> str:
+    """A short description of what is evaluated, for tables and JSON."""
+    if is_samples_file(source):
+        return f"samples file {os.fspath(source)}"
+    if _is_keras_file(source):
+        return f"model file {os.fspath(source)}"
+    if _is_path_like(source):
+        return f"zoo model {os.fspath(source)}"
+    name = getattr(source, "name", None)
+    kind = type(source).__name__
+    return f"{kind} {name!r}" if name else kind
+
+
+def model_family(model_or_source: Any) -> str | None:
+    """`"cgan"` for a conditional generator, `"gan"` for a plain one, None otherwise.
+
+    Decides which paper's Parzen number is printed beside a result. A `.npy`
+    file carries no model, so its family is unknown (None); a path or zoo name
+    is loaded to look at the model.
+    """
+    if is_samples_file(model_or_source):
+        return None
+    model = load_model(model_or_source)
+    if is_conditional(model):
+        return "cgan"
+    if callable(getattr(model, "generate", None)) and hasattr(model, "latent_dim"):
+        return "gan"
+    return None

@@ -1,0 +1,365 @@
+"""`Pix2Pix`: image-to-image translation with a conditional GAN (Isola et al., 2017).
+
+The objective (section 3, Eq. 4) is
+    G* = arg min_G max_D  L_cGAN(G, D) + lambda L_L1(G),   lambda = 100,
+optimised as the paper's section 3.2 says: alternate one gradient step on D,
+then one on G; D's objective is divided by 2 ("which slows down the rate at
+which D learns relative to G"); G maximises log D(x, G(x)) (the non-saturating
+loss) instead of minimising log(1 - D(x, G(x))); minibatch SGD with Adam,
+learning rate 0.0002, beta1 = 0.5, beta2 = 0.999. Here D returns one logit per
+patch (PatchGAN) and every mean runs over patches and batch, as in the
+reference code.
+
+One forward pass of G per step, as in the reference implementation: G's
+output is computed once per iteration there and feeds both the D update
+(detached) and the G update. Here the D update evaluates G without side
+effects (`stateless_call`: its dropout masks and batch-norm averages are left
+untouched), and the G update then runs the step's one stateful forward pass
+with the same weights and the same dropout state, so both updates see the
+same generated images and the generator's state advances once per step.
+
+Not copied from the TensorFlow pix2pix tutorial: its joint (instead of
+alternating) update and its un-halved D loss (and, in the networks, its
+LeakyReLU 0.3 and its normalised 1x1 bottleneck).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gan import losses
+from keras_gan.models.adversarial_model import AdversarialModel, _check_batch
+
+#: Section 3.2 / 6.2: Adam with learning rate 0.0002 and momentum beta1 = 0.5.
+PAPER_LEARNING_RATE = 2e-4
+PAPER_BETA_1 = 0.5
+#: Adam's epsilon in the reference code (Torch `optim.adam`, torch.optim.Adam);
+#: Keras' default is 1e-7. The paper does not state it.
+REFERENCE_ADAM_EPSILON = 1e-8
+#: lambda of Eq. 4 (section 4: "we use lambda = 100").
+PAPER_L1_WEIGHT = 100.0
+TRANSLATE_MODES = ("paper", "eval")
+_RANGE_TOLERANCE = 1e-3
+
+
+def paper_adam() -> keras.optimizers.Optimizer:
+    """A fresh Adam(2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8), the paper's optimiser."""
+    return keras.optimizers.Adam(
+        PAPER_LEARNING_RATE, beta_1=PAPER_BETA_1, beta_2=0.999, epsilon=REFERENCE_ADAM_EPSILON
+    )
+
+
+def l1_distance(targets, outputs):
+    """L_L1 of Eq. 3: mean absolute difference over pixels, channels and batch."""
+    return ops.mean(ops.abs(ops.subtract(targets, outputs)))
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class Pix2Pix(AdversarialModel):
+    """Conditional GAN for paired image-to-image translation (Isola et al., 2017).
+
+    `fit(inputs, targets)` (or a `tf.data.Dataset` / `keras.utils.PyDataset`
+    yielding `(inputs, targets)` batches) trains on pairs of images in
+    [-1, 1]. Each step: one discriminator update on
+    1/2 [BCE(D(x, y), real) + BCE(D(x, G(x)), fake)], then one generator
+    update on BCE(D(x, G(x)), real) + l1_weight * |y - G(x)|_1 (see the
+    module docstring). Batch size 1, the paper's choice for most tasks,
+    works: batch normalisation then normalises each image on its own.
+
+    Logged: `d_loss` (the halved D loss), `g_loss` (G's total loss),
+    `g_gan` and `g_l1` (its two terms, L1 unweighted), `d_real` and `d_fake`
+    (D's mean probability of "real" on real and generated pairs).
+
+    Args:
+        generator: maps input images `(H, W, C_in)` to output images
+            `(H, W, C_out)` in [-1, 1] (e.g. `networks.unet_generator`).
+        discriminator: maps `[input_image, output_image]` to patch logits
+            (e.g. `networks.patchgan_discriminator`).
+        l1_weight: lambda of Eq. 4 (100 in the paper; 0 gives the cGAN-only
+            ablation of Table 1).
+    """
+
+    loss_names = ("d_loss", "g_loss")
+    metric_names = ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        l1_weight: float = PAPER_L1_WEIGHT,
+        **kwargs,
+    ):
+        super().__init__(generator, discriminator, **kwargs)
+        if isinstance(l1_weight, bool) or not isinstance(l1_weight, (int, float, np.number)) or not (
+            math.isfinite(l1_weight) and l1_weight >= 0
+        ):
+            raise ValueError(f"l1_weight (lambda of Eq. 4) must be a finite number >= 0; got {l1_weight!r}.")
+        self.input_image_shape, self.output_image_shape = _check_networks(generator, discriminator)
+        self.l1_weight = float(l1_weight)
+        self.built = True
+
+    # -------------------------------------------------------------- compile
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Compile with one optimizer per network; each defaults to the paper's Adam.
+
+        `None` means a fresh `paper_adam()`: Adam(2e-4, beta_1=0.5), as in
+        section 3.2, with the reference code's epsilon 1e-8.
+        """
+        super().compile(
+            d_optimizer=paper_adam() if d_optimizer is None else d_optimizer,
+            g_optimizer=paper_adam() if g_optimizer is None else g_optimizer,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------- using it
+    def call(self, inputs, training: bool = False):
+        """`pix2pix(x)` is `generator(x)` (Keras conventions; see `translate`)."""
+        return self.generator(inputs, training=training)
+
+    def translate(
+        self, images, batch_size: int = 1, mode: str = "paper", seed: int | None = None
+    ) -> np.ndarray:
+        """Translate input images (N, H, W, C_in) in [-1, 1]; returns numpy (N, H, W, C_out).
+
+        `mode="paper"` (default) runs the generator exactly as in training, as
+        the paper does at test time (section 2.1: "we apply dropout at test
+        time, and we apply batch normalization using the statistics of the test
+        batch"; the reference code tests the same way). Reasons to keep it the
+        default: dropout is pix2pix's only noise, and batch normalisation with
+        batch statistics is what the generator was trained with. With batch
+        size 1 (the paper's training and test setting) the moving averages
+        Keras keeps are averages of per-image statistics, which no image is
+        normalised with during training, so `mode="eval"` gives different,
+        usually worse, images for such models. Each chunk of `batch_size`
+        images is normalised with its own statistics, so keep the default
+        `batch_size=1` to make each output depend on its input only (instance
+        normalisation); larger chunks are faster but mix images' statistics.
+        `translate` never changes the model's batch-norm averages. The dropout
+        masks come from the model's own random stream (successive calls differ,
+        like samples) or, with `seed`, are a deterministic function of it.
+
+        `mode="eval"` is Keras' inference mode: no dropout, batch norm with
+        the moving averages; deterministic, and independent of `batch_size`.
+        Use it for models trained with large batches, or when determinism
+        matters more than matching the paper.
+        """
+        if mode not in TRANSLATE_MODES:
+            raise ValueError(f"Unknown translate mode {mode!r}; expected one of {TRANSLATE_MODES}.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        images = np.asarray(images)
+        if images.ndim == 3:
+            raise ValueError(
+                f"translate expects a batch of images (N, H, W, C); got one image of shape "
+                f"{images.shape}. Pass images[None] to translate a single image."
+            )
+        _check_batch("Input images", images.shape, keras.backend.standardize_dtype(images.dtype),
+                     self.input_image_shape)
+        check_value_range("Input images", images)
+        images = images.astype(self.compute_dtype or "float32", copy=False)
+        if len(images) == 0:
+            return np.zeros((0,) + self.output_image_shape, dtype="float32")
+        if mode == "eval":
+            return np.concatenate([
+                ops.convert_to_numpy(self.generator(images[i : i + batch_size], training=False))
+                for i in range(0, len(images), batch_size)
+            ])
+        return self._translate_as_in_training(images, int(batch_size), seed)
+
+    def _translate_as_in_training(self, images: np.ndarray, batch_size: int, seed: int | None) -> np.ndarray:
+        """Generator in training mode, without touching its batch-norm averages."""
+        generator = self.generator
+        seed_states = _seed_states(generator)
+        seed_ids = {id(v) for v in seed_states}
+        if seed is None:
+            current = {id(v): v.value for v in seed_states}
+        else:
+            firsts = np.random.default_rng(seed).integers(1, 2**30, size=len(seed_states))
+            current = {
+                id(v): ops.convert_to_tensor(np.array([first, 0]), dtype=v.dtype)
+                for v, first in zip(seed_states, firsts)
+            }
+        trainable = [ops.stop_gradient(v.value) for v in generator.trainable_variables]
+        outputs = []
+        for start in range(0, len(images), batch_size):
+            non_trainable = [current.get(id(v), v.value) for v in generator.non_trainable_variables]
+            out, updated = generator.stateless_call(
+                trainable, non_trainable, images[start : start + batch_size], training=True
+            )
+            outputs.append(ops.convert_to_numpy(out))
+            # Carry the dropout streams on to the next chunk; drop the
+            # batch-norm updates.
+            for v, value in zip(generator.non_trainable_variables, updated):
+                if id(v) in seed_ids:
+                    current[id(v)] = value
+        if seed is None:
+            for v in seed_states:
+                v.assign(current[id(v)])
+        return np.concatenate(outputs)
+
+    # ----------------------------------------------------------- train step
+    def _pairs(self, data):
+        inputs, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if targets is None:
+            raise ValueError(
+                "Pix2Pix trains on (input, target) image pairs: call fit(inputs, targets), or "
+                "give a dataset whose elements are (inputs, targets) tuples."
+            )
+        if sample_weight is not None:
+            raise ValueError("Pix2Pix does not use sample weights; pass (inputs, targets) only.")
+        self._trace_check("Input images", inputs, self.input_image_shape)
+        self._trace_check("Target images", targets, self.output_image_shape)
+        n_in, n_out = inputs.shape[0], targets.shape[0]
+        if n_in is not None and n_out is not None and int(n_in) != int(n_out):
+            raise ValueError(f"A batch has {n_in} input images but {n_out} target images; they must pair up.")
+        dtype = self.compute_dtype or "float32"
+        return ops.cast(inputs, dtype), ops.cast(targets, dtype)
+
+    def _update_plan(self, data) -> list:
+        inputs, targets = self._pairs(data)
+        return [
+            ("d", lambda: self._discriminator_objective(inputs, targets)),
+            ("g", lambda: self._generator_objective(inputs, targets)),
+        ]
+
+    def _generated_without_side_effects(self, inputs):
+        """G(x) in training mode, leaving G's dropout and batch-norm state as it was.
+
+        The G update that follows runs the same forward pass for real (same
+        weights, same dropout state), so D is trained on exactly the images
+        that G is then updated through.
+        """
+        generator = self.generator
+        outputs, _ = generator.stateless_call(
+            [ops.stop_gradient(v.value) for v in generator.trainable_variables],
+            [v.value for v in generator.non_trainable_variables],
+            inputs,
+            training=True,
+        )
+        return ops.stop_gradient(outputs)
+
+    def _discriminator_objective(self, inputs, targets):
+        fake = self._generated_without_side_effects(inputs)
+        real_logits = self.discriminator([inputs, targets], training=True)
+        fake_logits = self.discriminator([inputs, fake], training=True)
+        # Section 3.2: "we divide the objective by 2 while optimizing D".
+        loss = 0.5 * losses.discriminator_loss(real_logits, fake_logits)
+        return loss, {
+            "d_real": losses.mean_probability(real_logits),
+            "d_fake": losses.mean_probability(fake_logits),
+        }
+
+    def _generator_objective(self, inputs, targets):
+        fake = self.generator(inputs, training=True)
+        fake_logits = self.discriminator([inputs, fake], training=True)
+        adversarial = losses.generator_loss(fake_logits, "non_saturating")
+        l1 = l1_distance(targets, fake)
+        return adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
+
+    def _validate_fit_data(self, x, y) -> None:
+        if x is None:
+            raise ValueError("fit() needs (inputs, targets): call fit(inputs, targets) with image arrays in [-1, 1].")
+        first = _first_pairs(x, y)
+        if first is None:  # a Python generator or another source: checked at trace time
+            return
+        inputs, targets = first
+        if targets is None:
+            raise ValueError(
+                "Pix2Pix trains on (input, target) image pairs: call fit(inputs, targets), or "
+                "give a dataset whose elements are (inputs, targets) tuples."
+            )
+        for name, array, shape in (
+            ("Input images", inputs, self.input_image_shape),
+            ("Target images", targets, self.output_image_shape),
+        ):
+            _check_batch(name, tuple(array.shape), keras.backend.standardize_dtype(array.dtype), shape)
+            check_value_range(name, array)
+        if len(inputs) != len(targets):
+            raise ValueError(
+                f"Got {len(inputs)} input images but {len(targets)} target images; each input needs its target."
+            )
+
+    # ----------------------------------------------------------- serialising
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "l1_weight": self.l1_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+
+def _check_networks(generator: keras.Model, discriminator: keras.Model) -> tuple:
+    """Per-example input and output image shapes, after checking that G and D fit together."""
+    g_in, g_out = generator.input_shape, generator.output_shape
+    if not (isinstance(g_in, tuple) and len(g_in) == 4 and isinstance(g_out, tuple) and len(g_out) == 4):
+        raise ValueError(
+            f"The generator must map one image batch (N, H, W, C) to one image batch; it takes "
+            f"{g_in} and returns {g_out}."
+        )
+    d_in = discriminator.input_shape
+    if not (isinstance(d_in, list) and len(d_in) == 2):
+        raise ValueError(
+            "The discriminator must take two inputs, [input_image, output_image] (pix2pix's D is "
+            f"conditioned on the input); it takes {d_in}. Use networks.patchgan_discriminator."
+        )
+    if tuple(d_in[0][1:]) != tuple(g_in[1:]) or tuple(d_in[1][1:]) != tuple(g_out[1:]):
+        raise ValueError(
+            f"The discriminator takes {[tuple(s[1:]) for s in d_in]} but the generator maps "
+            f"{tuple(g_in[1:])} to {tuple(g_out[1:])}; D's inputs must be [G's input, G's output]."
+        )
+    return tuple(g_in[1:]), tuple(g_out[1:])
+
+
+def _seed_states(network: keras.Model) -> list:
+    """State variables of the network's random streams (its dropout layers)."""
+    return [sg.state for layer in network._flatten_layers() for sg in getattr(layer, "_seed_generators", [])]
+
+
+def check_value_range(name: str, images: np.ndarray) -> None:
+    """Raise if `images` are not finite values in [-1, 1] (pix2pix's image range)."""
+    images = np.asarray(images)
+    if images.size == 0:
+        return
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"{name} contain NaN or infinite values; clean the data first.")
+    low, high = float(images.min()), float(images.max())
+    if low < -1.0 - _RANGE_TOLERANCE or high > 1.0 + _RANGE_TOLERANCE:
+        hint = " (looks like [0, 255]: use images / 127.5 - 1)" if high > 2 else (
+            " (scale with 2 * images - 1 if they are in [0, 1])" if low >= 0 else "")
+        raise ValueError(
+            f"{name} have values in [{low:g}, {high:g}], but pix2pix works on images in [-1, 1] "
+            f"(the generator ends in tanh){hint}."
+        )
+
+
+def _first_pairs(x, y):
+    """(inputs, targets) as numpy from arrays, the first batch of a tf.data.Dataset or a
+    PyDataset, or None for sources that cannot be peeked at without consuming them."""
+    if isinstance(x, keras.utils.PyDataset):
+        return _as_pair(x[0])
+    if hasattr(x, "element_spec"):  # tf.data.Dataset
+        for batch in x.take(1):
+            return _as_pair(batch)
+        raise ValueError("The training dataset is empty.")
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return np.asarray(x), (None if y is None else np.asarray(y))
+    return None
+
+
+def _as_pair(batch):
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(batch)
+    to_numpy = lambda t: None if t is None else np.asarray(t.numpy() if hasattr(t, "numpy") else t)
+    return to_numpy(inputs), to_numpy(targets)

@@ -1,0 +1,85 @@
+"""The model zoo: `keras_gan.zoo.load(name)` and `keras_gan.zoo.list()`.
+
+    import keras_gan
+    gan = keras_gan.zoo.load("gan-mnist")        # verified pretrained weights
+    images = gan.generate(16, seed=0)
+
+Entries live in `keras_gan/zoo/registry.py` (one place); weights are found as
+described in `keras_gan/zoo/weights.py`; recipes that produce them are
+`python -m zoo.train NAME`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from keras_gan.zoo import builders
+from keras_gan.zoo.registry import ENTRIES, UnknownModelError, ZooEntry, get_entry, names
+from keras_gan.zoo.weights import ZOO_DIR_ENV, ZooWeightsError, resolve, sha256_of
+
+
+def list() -> "list[dict]":  # noqa: A001 - the public name the zoo promises
+    """Every entry as a dict: name, family, description, data, recipe, measured and paper metrics."""
+    return [entry.as_dict() for entry in ENTRIES]
+
+
+def build(name: str) -> keras.Model:
+    """The entry's architecture, freshly initialised (no weights loaded)."""
+    entry = get_entry(name)
+    return getattr(builders, entry.builder)(**entry.config)
+
+
+def load(name: str, weights: str | None = "pretrained") -> keras.Model:
+    """Build a zoo model and load its weights.
+
+    Args:
+        name: a registry name (`keras_gan.zoo.names()`).
+        weights: `"pretrained"` (the registry's verified checkpoint), `None`
+            (random initialisation), or a path to a `.weights.h5` file of the
+            same architecture (e.g. your own `python -m zoo.train` export).
+
+    Raises:
+        UnknownModelError: unknown name (the message lists the names).
+        ZooWeightsError: missing, corrupt or mismatching weights; nothing is loaded.
+    """
+    entry = get_entry(name)
+    model = build(name)
+    if weights is None:
+        return model
+    if weights == "pretrained":
+        path = resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
+    else:
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise ZooWeightsError(f"Weights file {path} for {name!r} does not exist.")
+    _load_weights(model, path, entry.name)
+    return model
+
+
+def _load_weights(model: keras.Model, path: str, name: str) -> None:
+    if not path.endswith(".weights.h5"):
+        raise ZooWeightsError(f"Zoo weights must be a `.weights.h5` file; got {path}.")
+    try:
+        model.load_weights(path)
+    except Exception as e:  # h5py OSError on truncated files, ValueError on shape mismatch
+        raise ZooWeightsError(
+            f"Could not load {path} into zoo model {name!r}: {e}. The file is corrupt, truncated "
+            "or holds another architecture."
+        ) from e
+
+
+__all__ = [
+    "ENTRIES",
+    "UnknownModelError",
+    "ZOO_DIR_ENV",
+    "ZooEntry",
+    "ZooWeightsError",
+    "build",
+    "get_entry",
+    "list",
+    "load",
+    "names",
+    "sha256_of",
+]

@@ -1,0 +1,25 @@
+"""Rebuild a zoo model's architecture from its registry config (no weights).
+
+One function per family; `keras_gan.zoo.load` calls the one an entry names.
+The models come back uncompiled: `generate` / `translate` work at once, and
+`compile(...)` + `fit(...)` continue training.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240, pieces: int = 5,
+              seed: int | None = None) -> keras.Model:
+    """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp)."""
+    from keras_gan import networks
+    from keras_gan.models import GAN
+
+    return GAN(
+        networks.mnist_generator(latent_dim=latent_dim, hidden_units=hidden_units),
+        networks.mnist_discriminator(units=units, pieces=pieces),
+        latent_dim=latent_dim,
+        latent_prior="uniform",
+        seed=seed,
+    )

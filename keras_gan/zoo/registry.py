@@ -1,0 +1,81 @@
+"""The model zoo's registry: one entry per trained model, in one place.
+
+Like timm's `list_models` / keras-hub's presets, an entry holds everything
+needed to rebuild, fetch, verify and cite a model: the architecture config,
+the data set and split it was trained on, the training recipe, the checkpoint
+file name and sha256, the metrics measured on it (with the command that
+measured them) and the paper's numbers beside ours. Model cards in
+`zoo/cards/` tell the full story.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any
+
+#: where published checkpoints can be downloaded from (None: local files only).
+RELEASE_URL = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooEntry:
+    name: str
+    family: str  # "gan" | "cgan" | "pix2pix"
+    description: str
+    builder: str  # function name in keras_gan.zoo.builders
+    config: dict
+    dataset: str
+    recipe: str  # the command that trained it
+    weights_file: str | None = None
+    sha256: str | None = None
+    url: str | None = None
+    metrics: dict = dataclasses.field(default_factory=dict)
+    paper_metrics: dict = dataclasses.field(default_factory=dict)
+    card: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_PAPER_GAN = "Goodfellow et al. 2014, Table 1 (Parzen window estimate, MNIST test)"
+_PAPER_CGAN = "Mirza & Osindero 2014, Table 1 (Parzen window estimate, MNIST test)"
+
+ENTRIES: tuple[ZooEntry, ...] = (
+    ZooEntry(
+        name="gan-mnist",
+        family="gan",
+        description="The GAN paper's MLP generator / maxout discriminator on MNIST train[0:50000].",
+        builder="gan_mnist",
+        config={"latent_dim": 100, "hidden_units": 1200, "units": 240, "pieces": 5},
+        dataset="MNIST train[0:50000] (validation train[50000:60000] for model selection)",
+        recipe="python -m zoo.train gan-mnist",
+        weights_file="gan-mnist.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"parzen_ll": 225.0, "parzen_se": 2.0, "source": _PAPER_GAN},
+        card="zoo/cards/gan-mnist.md",
+    ),
+)
+
+_BY_NAME = {entry.name: entry for entry in ENTRIES}
+
+
+class UnknownModelError(ValueError):
+    """No zoo entry has this name."""
+
+
+def names() -> list[str]:
+    return sorted(_BY_NAME)
+
+
+def get_entry(name: str) -> ZooEntry:
+    """The registry entry for `name`; unknown names get the list and the closest match."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    close = difflib.get_close_matches(str(name), names(), n=1, cutoff=0.4)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownModelError(
+        f"Unknown zoo model {name!r}.{hint} Available: {', '.join(names())} "
+        "(keras_gan.zoo.list() describes them)."
+    )

@@ -1,0 +1,88 @@
+"""One GAN training run on one device and on 4 virtual CPU devices; run as a subprocess.
+
+Usage: KERAS_BACKEND=jax|tensorflow python tests/distribution_worker.py OUTPUT.npz
+
+JAX: `keras.distribution.DataParallel` over 4 host devices
+(`XLA_FLAGS=--xla_force_host_platform_device_count=4`, set here before JAX
+starts). TensorFlow: `tf.distribute.MirroredStrategy` over 4 logical CPUs.
+Both runs start from the same weights and data, dropout off, and use the
+same number of steps; the test compares them.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+
+import numpy as np  # noqa: E402
+
+DEVICES = 4
+
+
+def _setup_tensorflow():
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * DEVICES)
+
+
+def _model(keras):
+    import keras_gan
+    from keras_gan import networks
+
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(
+        networks.mnist_generator(latent_dim=8, hidden_units=32),
+        networks.mnist_discriminator(units=16, pieces=3, input_dropout=0.0, hidden_dropout=0.0),
+        seed=1,
+    )
+    rng = np.random.default_rng(1)
+    for v in gan.trainable_variables:  # larger than the paper's init: every update matters
+        v.assign(rng.normal(0.0, 0.05, tuple(v.shape)).astype("float32"))
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+                g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5))
+    return gan
+
+
+def run(distributed: bool) -> dict:
+    import keras
+
+    backend = keras.backend.backend()
+    data = np.random.default_rng(0).uniform(0, 1, (64, 28, 28, 1)).astype("float32")
+    out = {}
+    if backend == "jax":
+        import jax
+
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=jax.devices()) if distributed else None
+        )
+        gan = _model(keras)
+        if distributed:
+            layout = keras.distribution.distribution().get_data_layout((32, 28, 28, 1))
+            out["data_axes"] = np.array([str(a) for a in layout.axes])
+            out["weight_devices"] = np.array(len(gan.generator.weights[0].value.sharding.device_set))
+        history = gan.fit(data, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    else:
+        import tensorflow as tf
+
+        strategy = (tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(DEVICES)])
+                    if distributed else tf.distribute.get_strategy())
+        with strategy.scope():
+            gan = _model(keras)
+        if distributed:
+            out["replicas"] = np.array(strategy.num_replicas_in_sync)
+        history = gan.fit(data, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    for name, values in history.history.items():
+        out[f"log_{name}"] = np.array(values[-1])
+    for i, v in enumerate(gan.weights):
+        out[f"w{i}"] = np.asarray(keras.ops.convert_to_numpy(v))
+    out["d_iterations"] = np.array(int(keras.ops.convert_to_numpy(gan.d_optimizer.iterations)))
+    return out
+
+
+if __name__ == "__main__":
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":
+        _setup_tensorflow()
+    single, multi = run(False), run(True)
+    np.savez(sys.argv[1], **{f"single_{k}": v for k, v in single.items()},
+             **{f"multi_{k}": v for k, v in multi.items()})

@@ -1,0 +1,54 @@
+"""Data-parallel training on several devices matches one device.
+
+JAX: `keras.distribution.DataParallel` (the batch sharded over a 'batch' mesh
+axis, weights replicated). TensorFlow: `tf.distribute.MirroredStrategy`.
+PyTorch: Keras 3 has no distribution API for the torch backend (use
+`torchrun` + DDP outside Keras); the test says so by skipping there.
+Each case runs in a subprocess with 4 virtual CPU devices.
+"""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+
+BACKEND = keras.backend.backend()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    if BACKEND == "torch":
+        pytest.skip("Keras 3 has no keras.distribution support for the torch backend")
+    target = tmp_path_factory.mktemp("dist") / "out.npz"
+    env = dict(os.environ, KERAS_BACKEND=BACKEND, PYTHONPATH=REPO,
+               XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "tests", "distribution_worker.py"), str(target)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = dict(np.load(target))
+    return ({k[len("single_"):]: v for k, v in out.items() if k.startswith("single_")},
+            {k[len("multi_"):]: v for k, v in out.items() if k.startswith("multi_")})
+
+
+def test_the_batch_is_split_over_four_devices(runs):
+    _, multi = runs
+    if BACKEND == "jax":
+        assert multi["data_axes"][0] == "batch"  # examples sharded along the mesh's batch axis
+        assert int(multi["weight_devices"]) == 4  # weights replicated on every device
+    else:
+        assert int(multi["replicas"]) == 4
+
+
+def test_two_data_parallel_steps_match_one_device(runs):
+    single, multi = runs
+    assert int(multi["d_iterations"]) == int(single["d_iterations"]) == 2
+    for name in ("log_d_loss", "log_g_loss", "log_d_real", "log_d_fake"):
+        np.testing.assert_allclose(multi[name], single[name], rtol=1e-4, err_msg=name)
+    keys = sorted((k for k in single if k.startswith("w")), key=lambda k: int(k[1:]))
+    for k in keys:
+        np.testing.assert_allclose(multi[k], single[k], rtol=1e-4, atol=1e-6, err_msg=k)

@@ -1,0 +1,103 @@
+"""The model zoo: registry, weight resolution and verification, loading, recipes."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import keras_gan
+from keras_gan import zoo
+from tests.conftest import REPO, to_numpy
+
+
+def _entries_with_weights():
+    return [e.name for e in zoo.ENTRIES if e.weights_file and e.sha256]
+
+
+def test_list_describes_every_entry_with_its_paper_numbers():
+    listed = zoo.list()
+    assert [e["name"] for e in listed] == [e.name for e in zoo.ENTRIES]
+    assert len(set(zoo.names())) == len(zoo.ENTRIES)
+    for entry in listed:
+        assert entry["family"] in {"gan", "cgan", "pix2pix"}
+        assert entry["recipe"].startswith("python -m zoo.train ")
+        assert entry["card"] and os.path.isfile(os.path.join(REPO, entry["card"])), entry["card"]
+
+
+def test_unknown_name_lists_the_names_and_the_closest_match():
+    with pytest.raises(zoo.UnknownModelError, match="Did you mean 'gan-mnist'.*Available"):
+        zoo.load("gan-mnst")
+
+
+def test_load_without_weights_builds_the_architecture():
+    gan = zoo.load("gan-mnist", weights=None)
+    assert isinstance(gan, keras_gan.GAN)
+    assert gan.generate(2, seed=0).shape == (2, 28, 28, 1)
+    assert gan.generator.count_params() == 100 * 1200 + 1200 + 1200 * 1200 + 1200 + 1200 * 784 + 784
+
+
+def test_own_weights_file_round_trips(tmp_path):
+    gan = zoo.load("gan-mnist", weights=None)
+    path = str(tmp_path / "mine.weights.h5")
+    gan.save_weights(path)
+    again = zoo.load("gan-mnist", weights=path)
+    for a, b in zip(gan.weights, again.weights):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_truncated_or_foreign_weight_files_are_refused(tmp_path):
+    gan = zoo.load("gan-mnist", weights=None)
+    good = str(tmp_path / "good.weights.h5")
+    gan.save_weights(good)
+    truncated = str(tmp_path / "truncated.weights.h5")
+    with open(good, "rb") as f, open(truncated, "wb") as g:
+        g.write(f.read()[:5000])
+    with pytest.raises(zoo.ZooWeightsError, match="corrupt, truncated"):
+        zoo.load("gan-mnist", weights=truncated)
+    with pytest.raises(zoo.ZooWeightsError, match="does not exist"):
+        zoo.load("gan-mnist", weights=str(tmp_path / "missing.weights.h5"))
+    other = tmp_path / "x.npy"
+    other.write_bytes(b"\x93NUMPY")
+    with pytest.raises(zoo.ZooWeightsError, match=r"\.weights\.h5"):
+        zoo.load("gan-mnist", weights=str(other))
+
+
+def test_pretrained_checkpoint_with_a_wrong_hash_is_not_loaded(tmp_path, monkeypatch):
+    entry = zoo.get_entry("gan-mnist")
+    fake = tmp_path / entry.weights_file
+    fake.write_bytes(b"not the published weights")
+    monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(tmp_path))
+    if entry.sha256 is None:
+        pytest.skip("gan-mnist has no published checkpoint yet")
+    with pytest.raises(zoo.ZooWeightsError, match="sha256"):
+        zoo.load("gan-mnist")
+
+
+def test_missing_pretrained_weights_say_how_to_produce_them(tmp_path, monkeypatch):
+    monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(zoo.weights, "REPO_CHECKPOINTS", str(tmp_path / "none"))
+    with pytest.raises(zoo.ZooWeightsError, match="python -m zoo.train gan-mnist"):
+        zoo.weights.resolve("gan-mnist", "gan-mnist.weights.h5", None, None)
+
+
+@pytest.mark.parametrize("name", _entries_with_weights())
+def test_published_checkpoints_match_their_hash_and_run(name):
+    entry = zoo.get_entry(name)
+    path = zoo.weights.resolve(name, entry.weights_file, entry.sha256, entry.url)
+    assert zoo.sha256_of(path) == entry.sha256
+    assert os.path.getsize(path) <= 20 * 2**20
+    model = zoo.load(name)
+    if entry.family in ("gan",):
+        samples = model.generate(8, seed=0)
+        assert samples.shape == (8, 28, 28, 1) and np.isfinite(samples).all()
+        assert samples.std() > 0.05  # a trained generator, not a constant image
+
+
+def test_train_command_rejects_unknown_names_and_bad_epochs():
+    for args, message in ((["gan-mnst"], "did you mean 'gan-mnist'"), (["gan-mnist", "--epochs", "0"], "--epochs")):
+        proc = subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr

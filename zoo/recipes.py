@@ -1,0 +1,93 @@
+"""The papers' training recipes, one per zoo entry.
+
+A recipe says what to train on, how to build and compile the model, for how
+long by default, and how to score it on the validation split for model
+selection. `zoo/train.py` runs any of them the same way.
+
+- gan-mnist (Goodfellow et al. 2014; goodfeli/adversarial `mnist.yaml`): SGD,
+  batch 100, lr 0.1 divided by 1.000004 every update (min 1e-6), momentum 0.5
+  -> 0.7 linearly over epochs 1..250, k = 1, non-saturating generator loss,
+  generator output bias from the data marginals, dropout 0.2 / 0.5 in D.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Recipe:
+    name: str
+    epochs: int
+    batch_size: int
+    load_data: Callable  # (data_dir) -> dict with "train", "validation"
+    build: Callable  # (data) -> uncompiled model, initialised as the paper
+    compile: Callable  # (model, steps_per_epoch) -> None
+    fit_inputs: Callable  # (data) -> x for model.fit
+    score: Callable | None  # (model, data) -> float, higher is better (validation)
+    sample_grid: Callable | None = None  # (model, seed) -> images in [0, 1] for a PNG grid
+    description: str = ""
+
+
+# ------------------------------------------------------------------ gan-mnist
+def _mnist_data(data_dir):
+    from keras_gan import datasets
+
+    return {
+        "train": datasets.mnist("train", data_dir=data_dir),
+        "validation": datasets.mnist("validation", data_dir=data_dir, limit=1000),
+    }
+
+
+def _gan_mnist_build(data):
+    from keras_gan import networks, zoo
+
+    model = zoo.build("gan-mnist")
+    # pylearn2's init_sigmoid_bias_from_marginals on the training set.
+    bias = networks.sigmoid_bias_from_marginals(data["train"].images)
+    model.generator.get_layer("y").bias.assign(bias)
+    return model
+
+
+def _paper_sgd_compile(decay_factor):
+    def compile_(model, steps_per_epoch):
+        from keras_gan.optimizers import paper_sgd
+
+        model.compile(
+            d_optimizer=paper_sgd(steps_per_epoch, decay_factor),
+            g_optimizer=paper_sgd(steps_per_epoch, decay_factor),
+        )
+
+    return compile_
+
+
+def validation_parzen(samples: np.ndarray, validation: np.ndarray) -> float:
+    """Mean Parzen log-likelihood of the validation images, sigma chosen on them (paper grid)."""
+    from evaluation.parzen import select_sigma
+
+    _, scores = select_sigma(samples.reshape(len(samples), -1), validation.reshape(len(validation), -1),
+                             np.logspace(-1, 0, 10))
+    return float(max(scores.values()))
+
+
+def _gan_mnist_score(model, data):
+    return validation_parzen(model.generate(10000, seed=0), data["validation"].images)
+
+
+RECIPES: dict[str, Recipe] = {
+    "gan-mnist": Recipe(
+        name="gan-mnist",
+        epochs=300,
+        batch_size=100,
+        load_data=_mnist_data,
+        build=_gan_mnist_build,
+        compile=_paper_sgd_compile(1.000004),
+        fit_inputs=lambda data: data["train"].images,
+        score=_gan_mnist_score,
+        sample_grid=lambda model, seed: model.generate(100, seed=seed),
+        description=__doc__,
+    ),
+}

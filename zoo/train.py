@@ -1,0 +1,142 @@
+"""Train a zoo model with its paper's recipe: `python -m zoo.train NAME`.
+
+    python -m zoo.train gan-mnist --data-dir ../shared/data --out outputs/zoo/gan-mnist
+    python -m zoo.train gan-mnist --epochs 5          # a short run
+    python -m zoo.train gan-mnist --out DIR           # re-run: resumes where DIR stopped
+
+What it writes under --out:
+  backup/            Keras BackupAndRestore state (model + both optimizers): an
+                     interrupted run resumes from its last finished epoch.
+  samples/           a PNG grid of samples after every epoch (fixed latents).
+  history.csv        the logged losses (and the validation score) per epoch.
+  export/NAME.weights.h5  the weights of the epoch with the best validation
+                     score (no optimizer state: that is what the zoo ships).
+  summary.json       epochs, wall time, machine, best epoch and score, sha256.
+  losses.png         the curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+
+def parse_args(argv=None):
+    from zoo.recipes import RECIPES
+
+    p = argparse.ArgumentParser(
+        prog="python -m zoo.train",
+        description="Train a keras_gan zoo model with its paper's recipe (resumable).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
+    p.add_argument("name", help=f"zoo entry: {', '.join(sorted(RECIPES))}")
+    p.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's)")
+    p.add_argument("--data-dir", default=None, help="data folder (default: $KERAS_GAN_DATA_DIR)")
+    p.add_argument("--out", default=None, help="output folder (default: outputs/zoo/NAME)")
+    p.add_argument("--backend", choices=["jax", "tensorflow", "torch"], default=None,
+                   help="Keras backend (default: $KERAS_BACKEND, else jax)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--score-every", type=int, default=1, help="validation scoring period in epochs")
+    p.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras fit verbosity")
+    args = p.parse_args(argv)
+    if args.name not in RECIPES:
+        import difflib
+
+        close = difflib.get_close_matches(args.name, sorted(RECIPES), n=1)
+        p.error(f"unknown zoo recipe {args.name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" Available: {', '.join(sorted(RECIPES))}")
+    if args.epochs is not None and args.epochs < 1:
+        p.error("--epochs must be >= 1")
+    if args.score_every < 1:
+        p.error("--score-every must be >= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ["KERAS_BACKEND"] = args.backend or os.environ.get("KERAS_BACKEND", "jax")
+    import keras
+
+    from keras_gan import callbacks as gan_callbacks
+    from keras_gan import datasets, utils, zoo
+    from zoo.recipes import RECIPES
+    from zoo.selection import BestValidationExport
+
+    recipe = RECIPES[args.name]
+    epochs = args.epochs or recipe.epochs
+    out = args.out or os.path.join("outputs", "zoo", args.name)
+    try:
+        data = recipe.load_data(args.data_dir)
+    except (FileNotFoundError, datasets.DataFileError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    keras.utils.set_random_seed(args.seed)
+    model = recipe.build(data)
+    x = recipe.fit_inputs(data)
+    steps_per_epoch = len(x[0] if isinstance(x, tuple) else x) // recipe.batch_size
+    recipe.compile(model, steps_per_epoch)
+
+    export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
+
+    def score(m):
+        return recipe.score(m, data)
+
+    # Export only the networks' weights (no optimizer state): copy into a fresh
+    # uncompiled model of the registry architecture and save that.
+    def save_weights(path):
+        fresh = zoo.build(args.name)
+        for target, source in zip(fresh.weights, model.weights):
+            target.assign(source.value)
+        fresh.save_weights(path)
+
+    exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
+                                    every=args.score_every, save_fn=save_weights)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(out, "backup")),
+        exporter,
+        keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
+    ]
+    if recipe.sample_grid is not None:
+        callbacks.append(gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed))
+    clock_path = os.path.join(out, "wall_time.json")
+    previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
+    start = time.time()
+
+    class _Clock(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            with open(clock_path, "w") as f:
+                json.dump({"seconds": previous + time.time() - start, "epochs": epoch + 1}, f)
+
+    callbacks.append(_Clock())
+    history = model.fit(x, batch_size=recipe.batch_size, epochs=epochs, callbacks=callbacks,
+                        verbose=args.verbose)
+    if history.history:
+        utils.save_history_plot(os.path.join(out, "losses.png"), history.history, args.name)
+    best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}
+    summary = {
+        "name": args.name,
+        "backend": keras.backend.backend(),
+        "epochs": epochs,
+        "batch_size": recipe.batch_size,
+        "wall_time_s": round(previous + time.time() - start, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "best_epoch": best.get("best_epoch"),
+        "best_validation_score": best.get("best"),
+        "export": export_path,
+        "sha256": zoo.sha256_of(export_path) if os.path.isfile(export_path) else None,
+        "command": "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
