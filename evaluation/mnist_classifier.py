@@ -40,7 +40,7 @@ from torch import nn
 #: The checkpoint shipped with the package.
 CHECKPOINT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "mnist_classifier.pt")
 #: sha256 of the shipped checkpoint (printed by train_mnist_classifier.py).
-CHECKPOINT_SHA256 = "TO-BE-FILLED"
+CHECKPOINT_SHA256 = "f73e7c4fa73896ae4de19198c5750df630a895c2918b29f0dbb68774e6935e9d"
 #: Marks the checkpoint layout, so a foreign file is recognised as such.
 CHECKPOINT_FORMAT = "keras_gan.evaluation.mnist_classifier/1"
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 import warnings
@@ -158,7 +157,8 @@ def translate_all(model: Any, inputs: np.ndarray, mode: str = "paper", seed: int
     outputs = []
     for index, start in enumerate(starts):
         chunk_seed = sources.chunk_seed(seed, index)
-        outputs.append(np.asarray(model.translate(inputs[start : start + chunk], batch_size=1, mode=mode, seed=chunk_seed)))
+        translated = model.translate(inputs[start : start + chunk], batch_size=1, mode=mode, seed=chunk_seed)
+        outputs.append(np.asarray(translated))
     return np.concatenate(outputs, axis=0)
 
 
@@ -255,10 +255,12 @@ def format_table(result: PairedResult) -> str:
 
 
 _EXAMPLES = """examples:
-  python -m evaluation.paired pix2pix-facades                  # a zoo model, test split
+  python -m evaluation.paired runs/pix2pix.keras               # the facades test split
   python -m evaluation.paired runs/pix2pix.keras --split val --json paired.json
   python -m evaluation.paired runs/pix2pix.keras --data-dir ../shared/data --mode eval
 
+CKPT is a .keras file saved by model.save(...) or a model-zoo name
+(python -c "import keras_gan; print(keras_gan.zoo.names())").
 Exit status 2 (and no JSON written) for bad arguments, an unknown checkpoint or missing data.
 """
 

@@ -17,27 +17,34 @@ Paper numbers (nats, MNIST): GAN 225 +- 2, DBN 138 +- 2, Stacked CAE
 adversarial net 132 +- 1.8 (Mirza & Osindero 2014, Table 1). Every result is
 printed beside the score of 10,000 real training images used as the "samples"
 (the real-data row of Theis et al. 2016, "A note on the evaluation of
-generative models"), which shows how little the estimate says about sample
-quality: real data do not score far above a good GAN.
+generative models"), to read a model's number against: 241.2 +- 2.1 nats
+for MNIST train[0:10000] with this protocol (sigma 0.1668).
 
 **How it is computed, and how exactly.** The reference code forms the
 batch x samples x d tensor of differences; here the squared distances come
 from the expansion ||x||^2 + ||s||^2 - 2 x.s, one matrix product per chunk of
 data rows (memory: about 16 bytes x batch_size x num_samples). The expansion
-cancels catastrophically in float32: on real MNIST (samples = train[0:10000],
-data = test) a float32 product is off by up to 1e-2 nats per example at
-sigma = 0.1 (4e-3 even after centering the data), above the 1e-3 target. So
-the product is float64 (about 1.6 s for 10k x 10k x 784 on 2 cores, twice the
-float32 time) and the distances are exact to ~1e-11 nats. Only after
-subtracting each row's maximum (in float64) is the table cast to float32,
-where exp runs ~20x faster than in float64; the shifted values that matter
-(within 30 nats of the maximum) lose at most ~2e-6 nats in that cast.
+cancels badly in float32: on real MNIST (samples = train[0:10000], 2,000
+test images) a float32 product is off by up to 1.1e-2 nats per example at
+sigma = 0.1 (4e-3 even after centering on the samples' mean), above the
+1e-3 target. So the product is float64 (twice the float32 time: 1.6 s for
+10k x 10k x 784 on the 2 cores, idle) and exact to ~1e-11 nats. Only after
+subtracting each row's maximum in float64 is the table cast to float32, where
+numpy's exp is ~20x faster than in float64; the terms that matter (within
+~30 nats of the maximum) lose at most ~2e-6 nats in that cast.
 
-Measured (this machine, 2 shared cores; `python bench/bench_parzen.py`): the
-full protocol (sigma search on 1,000 validation images + 10,000 test images,
-10,000 samples) takes about 2.5-3 s on an idle machine, and differs from a
-direct float64 implementation by at most ~1e-5 nats per example over the
-whole sigma grid. See the bench's output for the numbers of a given run.
+Measured with `python bench/bench_parzen.py --check-rows 10000` (samples =
+MNIST train[0:10000]): largest difference from a direct float64
+implementation (explicit differences) 3.5e-7 nats per example over all
+10,000 test images and the whole sigma grid. Full protocol (sigma search on
+1,000 validation images, then 10,000 test images): 4.6-4.8 s of CPU time,
+9-12 s wall while the 2 cores were shared with training jobs (load average
+7-9). Not timed end to end on an idle machine (none was); from its parts it
+should take ~2.5-3 s there: the float64 products (11k x 10k x 785) took
+1.6-1.8 s wall at load 0.7, and the element-wise work is 1.2-1.7 s of CPU
+time split over two threads. The direct algorithm of the reference code
+takes ~130 ms per image and sigma (loaded machine), ~45 minutes for the
+protocol: a speed-up of ~200x loaded.
 
 Command line: `python -m evaluation.parzen --help`.
 """
@@ -53,6 +60,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -145,31 +153,49 @@ def parzen_log_likelihoods(
     augmented_samples[:, :dim] = samples
     augmented_samples[:, dim] = np.einsum("ij,ij->i", samples, samples)
     result = np.empty((len(sigmas), len(data)))
-    shifted32 = np.empty((min(batch_size, len(data)), num_samples), dtype=np.float32)
-    scaled32 = np.empty_like(shifted32) if len(sigmas) > 1 else shifted32
     starts = range(0, len(data), batch_size)
     if progress and len(starts) > 1:
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc="Parzen log-likelihood", unit="batch")
-    for start in starts:
-        rows = data[start : start + batch_size]
-        count = len(rows)
-        augmented_rows = np.empty((count, dim + 1))
-        np.multiply(rows, 2.0, out=augmented_rows[:, :dim])
-        augmented_rows[:, dim] = -1.0
-        table = augmented_rows @ augmented_samples.T  # ||x||^2 - D, float64
-        row_max = table.max(axis=1)  # ||x||^2 - min_j D
-        table -= row_max[:, None]  # min_j D - D <= 0, still float64: no cancellation left
-        np.copyto(shifted32[:count], table, casting="same_kind")
-        min_distance = np.maximum(np.einsum("ij,ij->i", rows, rows) - row_max, 0.0)
-        for k, scale in enumerate(scales):
-            exponent = scaled32[:count]
-            np.multiply(shifted32[:count], np.float32(scale), out=exponent)
-            np.exp(exponent, out=exponent)
-            log_sum = np.log(exponent.sum(axis=1, dtype=np.float32).astype(np.float64))
-            result[k, start : start + count] = log_sum - scale * min_distance + log_normalisers[k]
+    # The matrix product runs on every core (BLAS); the element-wise rest is
+    # single-threaded in numpy, so two threads share it, half the rows each
+    # (numpy releases the GIL in these loops).
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        for start in starts:
+            rows = data[start : start + batch_size]
+            augmented_rows = np.empty((len(rows), dim + 1))
+            np.multiply(rows, 2.0, out=augmented_rows[:, :dim])
+            augmented_rows[:, dim] = -1.0
+            table = augmented_rows @ augmented_samples.T  # ||x||^2 - ||x - s||^2, float64
+            norms = np.einsum("ij,ij->i", rows, rows)
+            out = result[:, start : start + len(rows)]
+            half = (len(rows) + 1) // 2
+            other = helper.submit(
+                _log_mean_exp_rows, table[half:], norms[half:], scales, log_normalisers, out[:, half:]
+            )
+            _log_mean_exp_rows(table[:half], norms[:half], scales, log_normalisers, out[:, :half])
+            other.result()
     return result
+
+
+def _log_mean_exp_rows(table, squared_norms, scales, log_normalisers, out) -> None:
+    """Fill `out[k]` with the log-likelihoods at `scales[k]` = 1 / (2 sigma_k^2).
+
+    `table` holds ||x||^2 - D (float64) for these rows; it is shifted in place.
+    """
+    if len(table) == 0:
+        return
+    row_max = table.max(axis=1)  # ||x||^2 - min_j D
+    table -= row_max[:, None]  # min_j D - D <= 0, still float64: no cancellation left
+    shifted32 = table.astype(np.float32)
+    exponent = np.empty_like(shifted32) if len(scales) > 1 else shifted32
+    min_distance = np.maximum(squared_norms - row_max, 0.0)
+    for k, scale in enumerate(scales):
+        np.multiply(shifted32, np.float32(scale), out=exponent)
+        np.exp(exponent, out=exponent)
+        log_sum = np.log(exponent.sum(axis=1, dtype=np.float32).astype(np.float64))
+        out[k] = log_sum - scale * min_distance + log_normalisers[k]
 
 
 def parzen_log_likelihood(
@@ -440,7 +466,8 @@ def format_table(result: ParzenResult) -> str:
     rows = [(f"this model ({result.num_samples} samples)", f"{result.sigma:.4f}", result.mean, f"{result.se:.2f}")]
     if result.baseline is not None:
         b = result.baseline
-        rows.append((f"real data: MNIST train[0:{result.num_samples}] as samples", f"{b.sigma:.4f}", b.mean, f"{b.se:.2f}"))
+        label = f"real data: MNIST train[0:{result.num_samples}] as samples"
+        rows.append((label, f"{b.sigma:.4f}", b.mean, f"{b.se:.2f}"))
     if result.paper is not None:
         p = result.paper
         rows.append((f"paper: {p.model} ({p.citation})", "", p.mean, f"{p.se:g}"))
@@ -451,14 +478,15 @@ def format_table(result: ParzenResult) -> str:
         f"{'':{width}s}  {'sigma':>7s}  {'mean':>8s} +- se",
     ]
     lines += [f"{label:{width}s}  {sigma:>7s}  {mean:8.2f} +- {se}" for label, sigma, mean, se in rows]
-    paper_settings = (result.n, result.num_samples, result.settings.get("num_validation")) == (10_000, NUM_SAMPLES, NUM_VALIDATION)
+    settings = (result.n, result.num_samples, result.settings.get("num_validation"))
+    paper_settings = settings == (10_000, NUM_SAMPLES, NUM_VALIDATION)
     if not paper_settings:
         lines.append("note: settings differ from the paper's (10,000 samples, 1,000 validation, 10,000 test images).")
     return "\n".join(lines)
 
 
 _EXAMPLES = """examples:
-  python -m evaluation.parzen gan_mnist                      # a zoo model, paper settings
+  python -m evaluation.parzen gan-mnist                      # a zoo model, paper settings
   python -m evaluation.parzen runs/gan.keras --json parzen.json
   python -m evaluation.parzen samples.npy --data-dir ../shared/data
   python -m evaluation.parzen runs/gan.keras --sigma 0.2 --no-baseline
@@ -494,11 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name, or a .npy of samples")
     parser.add_argument("--data-dir", help="MNIST folder (default: $KERAS_GAN_DATA_DIR)")
-    parser.add_argument("--num-samples", type=_positive(int), default=NUM_SAMPLES, help="generator samples (default 10000)")
-    parser.add_argument("--sigma", type=_positive(float), help="kernel width; skips the search on the validation images")
-    parser.add_argument("--num-validation", type=_positive(int), default=NUM_VALIDATION, help="validation images for the sigma search (default 1000)")
-    parser.add_argument("--num-test", type=_positive(int), help="score only the first N test images (default: all 10000)")
-    parser.add_argument("--batch-size", type=_positive(int), default=BATCH_SIZE, help=f"data rows per matrix product (default {BATCH_SIZE})")
+    add = parser.add_argument
+    add("--num-samples", type=_positive(int), default=NUM_SAMPLES, help="generator samples (default 10000)")
+    add("--sigma", type=_positive(float), help="kernel width; skips the search on the validation images")
+    add("--num-validation", type=_positive(int), default=NUM_VALIDATION,
+        help="validation images for the sigma search (default 1000)")
+    add("--num-test", type=_positive(int), help="score only the first N test images (default: all 10000)")
+    add("--batch-size", type=_positive(int), default=BATCH_SIZE,
+        help=f"data rows per matrix product (default {BATCH_SIZE})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (default 0)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     parser.add_argument("--no-baseline", action="store_true", help="skip the real-data baseline")

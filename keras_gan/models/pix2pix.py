@@ -26,6 +26,7 @@ LeakyReLU 0.3 and its normalised 1x1 bottleneck).
 from __future__ import annotations
 
 import math
+import types
 
 import keras
 import numpy as np
@@ -173,7 +174,7 @@ class Pix2Pix(AdversarialModel):
     def _translate_as_in_training(self, images: np.ndarray, batch_size: int, seed: int | None) -> np.ndarray:
         """Generator in training mode, without touching its batch-norm averages."""
         generator = self.generator
-        seed_states = _seed_states(generator)
+        seed_states = seed_state_variables(generator)
         seed_ids = {id(v) for v in seed_states}
         if seed is None:
             current = {id(v): v.value for v in seed_states}
@@ -260,6 +261,20 @@ class Pix2Pix(AdversarialModel):
         l1 = l1_distance(targets, fake)
         return adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`AdversarialModel.fit` on `(inputs, targets)` pairs in [-1, 1].
+
+        Shapes, dtypes and value ranges are checked before any update: for
+        arrays on the whole data, for a `tf.data.Dataset`, a
+        `keras.utils.PyDataset` or a Python generator on their first batch
+        (a generator's first batch is put back in front of the others).
+        """
+        if isinstance(x, types.GeneratorType):
+            first = next(x)
+            self._validate_fit_data(*_as_pair(first))
+            x = _chain(first, x)
+        return super().fit(x, y, *args, **kwargs)
+
     def _validate_fit_data(self, x, y) -> None:
         if x is None:
             raise ValueError("fit() needs (inputs, targets): call fit(inputs, targets) with image arrays in [-1, 1].")
@@ -323,7 +338,7 @@ def _check_networks(generator: keras.Model, discriminator: keras.Model) -> tuple
     return tuple(g_in[1:]), tuple(g_out[1:])
 
 
-def _seed_states(network: keras.Model) -> list:
+def seed_state_variables(network: keras.Model) -> list:
     """State variables of the network's random streams (its dropout layers)."""
     return [sg.state for layer in network._flatten_layers() for sg in getattr(layer, "_seed_generators", [])]
 
@@ -357,6 +372,12 @@ def _first_pairs(x, y):
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return np.asarray(x), (None if y is None else np.asarray(y))
     return None
+
+
+def _chain(first, rest):
+    """A generator that yields `first`, then the rest of `rest`."""
+    yield first
+    yield from rest
 
 
 def _as_pair(batch):
