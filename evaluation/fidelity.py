@@ -12,7 +12,9 @@ only feeds it and names the results):
 - KID, unbiased MMD^2 with a cubic polynomial kernel over 100 subsets
   (Binkowski et al. 2018): `kid_mean`, `kid_std`;
 - precision / recall with k = 3 nearest neighbours (Kynkaanniemi et al. 2019):
-  `precision`, `recall`, `f_score`.
+  `precision`, `recall`, `f_score`. The k-NN balls depend on the set sizes,
+  so give it as many reference images as samples (`num_reference`); against
+  all 50,000 training images it takes very long on a CPU.
 
 Feature extractors:
 
@@ -305,12 +307,12 @@ def compute_metrics(
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     isolate = not torch_fidelity_safe_here() if isolate is None else bool(isolate)
+    weights_path, weights_digest = _extractor_weights(feature_extractor, inception_weights, allow_download, verbose)
     engine = None
     if not isolate:
         # Before anything below can import TensorFlow (Keras models, the MNIST reader).
         from evaluation import fidelity_engine as engine
 
-    weights_path, weights_digest = _extractor_weights(feature_extractor, inception_weights, allow_download, verbose)
     needs_reference = any(m in metrics for m in ("fid", "kid", "prc"))
     reference_images = _reference_images(reference, num_reference, data_dir) if needs_reference else None
     samples, description = _samples(samples_or_source, num_samples, seed, batch_size or 1000, data_dir, verbose)

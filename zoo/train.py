@@ -79,7 +79,8 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     model = recipe.build(data)
     x = recipe.fit_inputs(data)
-    steps_per_epoch = len(x[0] if isinstance(x, tuple) else x) // recipe.batch_size
+    x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
+    steps_per_epoch = len(x) // recipe.batch_size
     recipe.compile(model, steps_per_epoch)
 
     export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
                 json.dump({"seconds": previous + time.time() - start, "epochs": epoch + 1}, f)
 
     callbacks.append(_Clock())
-    history = model.fit(x, batch_size=recipe.batch_size, epochs=epochs, callbacks=callbacks,
+    history = model.fit(x, y, batch_size=recipe.batch_size, epochs=epochs, callbacks=callbacks,
                         verbose=args.verbose)
     if history.history:
         utils.save_history_plot(os.path.join(out, "losses.png"), history.history, args.name)

@@ -56,6 +56,20 @@ ENTRIES: tuple[ZooEntry, ...] = (
         paper_metrics={"parzen_ll": 225.0, "parzen_se": 2.0, "source": _PAPER_GAN},
         card="zoo/cards/gan-mnist.md",
     ),
+    ZooEntry(
+        name="cgan-mnist",
+        family="cgan",
+        description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit.",
+        builder="cgan_mnist",
+        config={"latent_dim": 100, "num_classes": 10, "dropout": 0.5},
+        dataset="MNIST train[0:50000] with labels (validation train[50000:60000] for model selection)",
+        recipe="python -m zoo.train cgan-mnist",
+        weights_file="cgan-mnist.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"parzen_ll": 132.0, "parzen_se": 1.8, "source": _PAPER_CGAN},
+        card="zoo/cards/cgan-mnist.md",
+    ),
 )
 
 _BY_NAME = {entry.name: entry for entry in ENTRIES}
