@@ -351,8 +351,10 @@ def test_invalid_constructor_arguments():
     g = networks.unet_generator(SIZE, levels=3, ngf=4)
     with pytest.raises(ValueError, match="l1_weight"):
         keras_gan.Pix2Pix(g, networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2), l1_weight=-1.0)
+    image = keras.Input((SIZE, SIZE, 3))
+    unconditional = keras.Model(image, keras.layers.Conv2D(1, 4, kernel_initializer="zeros")(image))
     with pytest.raises(ValueError, match="two inputs"):
-        keras_gan.Pix2Pix(g, networks.dcgan_discriminator(input_shape=(SIZE, SIZE, 3), width=4))
+        keras_gan.Pix2Pix(g, unconditional)
     with pytest.raises(ValueError, match="D's inputs must be"):
         keras_gan.Pix2Pix(g, networks.patchgan_discriminator(SIZE, target_channels=1, ndf=4, n_layers=2))
 

@@ -65,3 +65,11 @@ class TensorFlowGANTrainStep:
             _apply_if_finite(optimizer, grads, variables, loss)
             step_stats.append((role, loss, stats))
         return self._record_step(step_stats)
+
+    def _replica_position(self):
+        """`(replicas, replica_id)`: inside `strategy.run`, this replica's place among the others."""
+        context = tf.distribute.get_replica_context()
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if context is None or replicas == 1:
+            return 1, 0
+        return replicas, context.replica_id_in_sync_group

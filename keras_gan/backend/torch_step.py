@@ -27,3 +27,7 @@ class TorchGANTrainStep:
                     optimizer.apply(grads, variables)
             step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
         return self._record_step(step_stats)
+
+    def _replica_position(self):
+        """`(replicas, replica_id)` of the running step: one process, one replica."""
+        return 1, 0

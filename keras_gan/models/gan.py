@@ -140,8 +140,17 @@ class GAN(AdversarialModel):
         0 .. d_steps-1 for the discriminator updates, d_steps for the
         generator update. Override this to change the noise (tests inject
         fixed noise this way).
+
+        Under a `tf.distribute` strategy every replica would draw the same
+        noise from the shared seed state; instead each draws the noise of the
+        *global* batch and keeps its own slice, so n replicas see n different
+        latents, exactly those a single device would draw.
         """
-        return sample_prior(self.latent_prior, (batch_size, self.latent_dim), self.seed_generator)
+        replicas, replica_id = self._replica_position()
+        if replicas == 1:
+            return sample_prior(self.latent_prior, (batch_size, self.latent_dim), self.seed_generator)
+        z = sample_prior(self.latent_prior, (batch_size * replicas, self.latent_dim), self.seed_generator)
+        return ops.slice(z, (replica_id * batch_size, 0), (batch_size, self.latent_dim))
 
     def call(self, z, training: bool = False):
         """The model maps latents to samples: `gan(z)` is `generator(z)`."""
