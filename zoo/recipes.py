@@ -12,6 +12,11 @@ selection. `zoo/train.py` runs any of them the same way.
   decay factor 1.00004, batch 100, dropout 0.5 in both networks, z from the
   unit hypercube; validation Parzen on 10,000 samples split evenly over the
   10 digits.
+- pix2pix-facades (Isola et al. 2017, section 3.2 and 4): labels -> photo,
+  Adam 2e-4, beta1 0.5, batch 1, lambda = 100, random jitter (resize to 286,
+  random crop 256, mirror) re-drawn every epoch, 200 epochs in the paper;
+  model selection by L1 on the 28 validation pairs (translated as in the
+  paper's test mode, fixed dropout seed).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ class Recipe:
     compile: Callable  # (model, steps_per_epoch) -> None
     fit_inputs: Callable  # (data) -> x for model.fit
     score: Callable | None  # (model, data) -> float, higher is better (validation)
-    sample_grid: Callable | None = None  # (model, seed) -> images in [0, 1] for a PNG grid
+    sample_grid: Callable | None = None  # (model, data, seed) -> (images, value_range, cols) for a PNG grid
     description: str = ""
 
 
@@ -99,6 +104,59 @@ def _cgan_mnist_score(model, data):
     return validation_parzen(model.generate(balanced_labels(), seed=0), data["validation"].images)
 
 
+def _facades_data(data_dir):
+    from keras_gan import datasets
+
+    return {
+        "train": datasets.FacadesDataset("train", batch_size=1, data_dir=data_dir, seed=0),
+        "validation": datasets.facades("val", data_dir=data_dir),
+    }
+
+
+def _pix2pix_build(name):
+    def build(data):
+        from keras_gan import zoo
+
+        return zoo.build(name)
+
+    return build
+
+
+def _pix2pix_compile(model, steps_per_epoch):
+    model.compile()  # the paper's Adam(2e-4, beta_1=0.5) for both networks
+
+
+def _pix2pix_score(model, data):
+    """Minus the mean L1 (on [-1, 1]) of the validation translations: higher is better."""
+    inputs, targets = data["validation"]
+    outputs = model.translate(inputs, batch_size=1, seed=0)
+    return -float(np.mean(np.abs(outputs - targets)))
+
+
+def translation_grid(model, data, seed, count: int = 4):
+    """Rows of input | translation | target for the first `count` validation pairs."""
+    inputs, targets = data["validation"]
+    inputs, targets = inputs[:count], targets[:count]
+    outputs = model.translate(inputs, batch_size=1, seed=seed)
+    rows = np.stack([inputs, outputs, targets], axis=1).reshape((-1,) + inputs.shape[1:])
+    return rows, (-1.0, 1.0), 3
+
+
+def _pix2pix_recipe(name):
+    return Recipe(
+        name=name,
+        epochs=200,
+        batch_size=1,
+        load_data=_facades_data,
+        build=_pix2pix_build(name),
+        compile=_pix2pix_compile,
+        fit_inputs=lambda data: data["train"],
+        score=_pix2pix_score,
+        sample_grid=translation_grid,
+        description=__doc__,
+    )
+
+
 RECIPES: dict[str, Recipe] = {
     "gan-mnist": Recipe(
         name="gan-mnist",
@@ -109,7 +167,7 @@ RECIPES: dict[str, Recipe] = {
         compile=_paper_sgd_compile(1.000004),
         fit_inputs=lambda data: data["train"].images,
         score=_gan_mnist_score,
-        sample_grid=lambda model, seed: model.generate(100, seed=seed),
+        sample_grid=lambda model, data, seed: (model.generate(100, seed=seed), (0.0, 1.0), 10),
         description=__doc__,
     ),
     "cgan-mnist": Recipe(
@@ -121,7 +179,9 @@ RECIPES: dict[str, Recipe] = {
         compile=_paper_sgd_compile(1.00004),
         fit_inputs=lambda data: (data["train"].images, data["train"].labels),
         score=_cgan_mnist_score,
-        sample_grid=lambda model, seed: model.generate(balanced_labels(100), seed=seed),
+        sample_grid=lambda model, data, seed: (model.generate(balanced_labels(100), seed=seed), (0.0, 1.0), 10),
         description=__doc__,
     ),
+    "pix2pix-facades": _pix2pix_recipe("pix2pix-facades"),
+    "pix2pix-facades-paper": _pix2pix_recipe("pix2pix-facades-paper"),
 }

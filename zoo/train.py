@@ -57,12 +57,35 @@ def parse_args(argv=None):
     return args
 
 
+def _recipe_grid_class():
+    import keras
+
+    from keras_gan.utils import save_image_grid
+
+    class RecipeGrid(keras.callbacks.Callback):
+        """A PNG grid after every epoch: samples (GANs) or input|output|target rows (pix2pix)."""
+
+        def __init__(self, recipe, data, folder, seed):
+            super().__init__()
+            self.recipe, self.data, self.folder, self.seed = recipe, data, folder, seed
+
+        def on_epoch_end(self, epoch, logs=None):
+            images, value_range, cols = self.recipe.sample_grid(self.model, self.data, self.seed)
+            save_image_grid(os.path.join(self.folder, f"samples_epoch_{epoch + 1:03d}.png"), images,
+                            cols=cols, value_range=value_range)
+
+    return RecipeGrid
+
+
+def _RecipeGrid(recipe, data, folder, seed):
+    return _recipe_grid_class()(recipe, data, folder, seed)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["KERAS_BACKEND"] = args.backend or os.environ.get("KERAS_BACKEND", "jax")
     import keras
 
-    from keras_gan import callbacks as gan_callbacks
     from keras_gan import datasets, utils, zoo
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
@@ -104,7 +127,7 @@ def main(argv=None) -> int:
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
     if recipe.sample_grid is not None:
-        callbacks.append(gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed))
+        callbacks.append(_RecipeGrid(recipe, data, os.path.join(out, "samples"), args.seed))
     clock_path = os.path.join(out, "wall_time.json")
     previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
     start = time.time()
@@ -115,8 +138,8 @@ def main(argv=None) -> int:
                 json.dump({"seconds": previous + time.time() - start, "epochs": epoch + 1}, f)
 
     callbacks.append(_Clock())
-    history = model.fit(x, y, batch_size=recipe.batch_size, epochs=epochs, callbacks=callbacks,
-                        verbose=args.verbose)
+    batching = {"batch_size": recipe.batch_size} if hasattr(x, "shape") else {}  # arrays only
+    history = model.fit(x, y, epochs=epochs, callbacks=callbacks, verbose=args.verbose, **batching)
     if history.history:
         utils.save_history_plot(os.path.join(out, "losses.png"), history.history, args.name)
     best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}

@@ -135,7 +135,7 @@ class Pix2Pix(AdversarialModel):
         size 1 (the paper's training and test setting) the moving averages
         Keras keeps are averages of per-image statistics, which no image is
         normalised with during training, so `mode="eval"` gives different,
-        usually worse, images for such models. Each chunk of `batch_size`
+        often worse, images for such models. Each chunk of `batch_size`
         images is normalised with its own statistics, so keep the default
         `batch_size=1` to make each output depend on its input only (instance
         normalisation); larger chunks are faster but mix images' statistics.

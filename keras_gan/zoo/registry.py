@@ -70,6 +70,37 @@ ENTRIES: tuple[ZooEntry, ...] = (
         paper_metrics={"parzen_ll": 132.0, "parzen_se": 1.8, "source": _PAPER_CGAN},
         card="zoo/cards/cgan-mnist.md",
     ),
+    ZooEntry(
+        name="pix2pix-facades",
+        family="pix2pix",
+        description="pix2pix labels -> photo, 256x256, CMP facades train split; a narrow network "
+                    "(ngf = ndf = 16) trained on CPU.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 100.0},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 for model selection)",
+        recipe="python -m zoo.train pix2pix-facades",
+        weights_file="pix2pix-facades.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017 report FCN scores and AMT studies for facades, "
+                                 "not L1/PSNR/SSIM; no paper number to compare directly"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
+    ZooEntry(
+        name="pix2pix-facades-paper",
+        family="pix2pix",
+        description="pix2pix labels -> photo with the paper's full-width U-Net (ngf = ndf = 64, "
+                    "about 54 M parameters). No weights ship: train with the recipe on a GPU.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 64, "ndf": 64, "l1_weight": 100.0},
+        dataset="CMP Facade base train split (or the official 400-image facades train split)",
+        recipe="python -m zoo.train pix2pix-facades-paper",
+        weights_file="pix2pix-facades-paper.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017, facades: 200 epochs, batch 1, Adam 2e-4"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
 )
 
 _BY_NAME = {entry.name: entry for entry in ENTRIES}
