@@ -214,7 +214,9 @@ def test_checksum_mismatch_is_named(tmp_path):
     )
     with pytest.raises(DataFileError, match=r"cmp_b0001\.png does not match its SHA256SUMS"):
         facades("train", data_dir=str(tmp_path), image_size=16, limit=1)
-    (folder / "SHA256SUMS").write_text(f"{digest('cmp_b0001.jpg')}  cmp_b0001.jpg\n{digest('cmp_b0001.png')}  cmp_b0001.png\n")
+    (folder / "SHA256SUMS").write_text(
+        f"{digest('cmp_b0001.jpg')}  cmp_b0001.jpg\n{digest('cmp_b0001.png')}  cmp_b0001.png\n"
+    )
     assert facades("train", data_dir=str(tmp_path), image_size=16, limit=1).inputs.shape == (1, 16, 16, 3)
 
 

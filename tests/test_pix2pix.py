@@ -175,7 +175,8 @@ def test_one_step_is_the_papers_losses_on_one_generator_pass(stepped):
     fake = to_numpy(g(x, training=True))  # draws the masks the step drew: same seed state
     real_logits = to_numpy(d([x, y], training=True))
     fake_logits = to_numpy(d([x, fake], training=True))
-    assert logs["d_loss"] == pytest.approx(0.5 * (softplus(-real_logits).mean() + softplus(fake_logits).mean()), rel=1e-5)
+    halved_bce = 0.5 * (softplus(-real_logits).mean() + softplus(fake_logits).mean())
+    assert logs["d_loss"] == pytest.approx(halved_bce, rel=1e-5)
     assert logs["d_real"] == pytest.approx((1 / (1 + np.exp(-real_logits))).mean(), rel=1e-5)
     assert logs["d_fake"] == pytest.approx((1 / (1 + np.exp(-fake_logits))).mean(), rel=1e-5)
     # The generator update: its pass of G is the same, D is the updated one.
@@ -431,7 +432,8 @@ def parity_results(tmp_path_factory):
     for backend in BACKENDS:
         target = folder / f"{backend}.npz"
         proc = subprocess.run(
-            [sys.executable, os.path.join(REPO, "tests", "parity_worker_pix2pix.py"), str(folder / "inputs.npz"), str(target)],
+            [sys.executable, os.path.join(REPO, "tests", "parity_worker_pix2pix.py"),
+             str(folder / "inputs.npz"), str(target)],
             env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO),
             capture_output=True, text=True, timeout=900,
         )
