@@ -19,27 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
-BACKENDS = ("tensorflow", "jax", "torch")
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # _runner and the native baseline, however this file is started
 
-
-def _measure(fn, steps, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(steps)
-        best = min(best, time.perf_counter() - start)
-    return steps / best
+from _runner import BACKENDS, measure, run_all_backends  # noqa: E402
 
 
 def run_backend(backend: str, steps: int, repeats: int) -> dict:
     os.environ["KERAS_BACKEND"] = backend
     sys.path.insert(0, os.path.dirname(HERE))
-    sys.path.insert(0, HERE)
     import keras
     import numpy as np
 
@@ -69,8 +59,8 @@ def run_backend(backend: str, steps: int, repeats: int) -> dict:
         float(np.asarray(out[0]))  # wait for asynchronous work
 
     native_run(5)
-    keras_sps = _measure(keras_run, steps, repeats)
-    native_sps = _measure(native_run, steps, repeats)
+    keras_sps = measure(keras_run, steps, repeats)
+    native_sps = measure(native_run, steps, repeats)
     return {
         "backend": backend,
         "keras_gan_steps_per_s": round(keras_sps, 2),
@@ -90,24 +80,8 @@ def main(argv=None) -> int:
     if args.backend:
         print(json.dumps(run_backend(args.backend, args.steps, args.repeats)))
         return 0
-    rows = []
-    for backend in BACKENDS:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--backend", backend, "--steps", str(args.steps), "--repeats", str(args.repeats)],
-            capture_output=True, text=True,
-        )
-        if proc.returncode:
-            print(proc.stderr[-3000:], file=sys.stderr)
-            return 1
-        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    print(f"{'backend':<11} {'keras_gan steps/s':>18} {'native steps/s':>15} {'ratio (time)':>13}")
-    for r in rows:
-        print(f"{r['backend']:<11} {r['keras_gan_steps_per_s']:>18.1f} {r['native_steps_per_s']:>15.1f} "
-              f"{r['ratio_keras_gan_over_native_time']:>13.3f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
-    return 0
+    options = ["--steps", str(args.steps), "--repeats", str(args.repeats)]
+    return run_all_backends(__file__, options, decimals=1, json_path=args.json)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.inception_weights import InceptionWeightsError, resolve_inception_weights
-from evaluation.results import EXIT_USAGE, output_folder_problem, write_json_atomically
+from evaluation.results import output_folder_problem, run_command
 from evaluation.sources import SourceError, as_unit_images, describe, load_samples
 
 __all__ = [
@@ -459,38 +459,29 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    return compute_metrics(
+        args.ckpt,
+        reference=args.reference,
+        metrics=args.metrics,
+        feature_extractor=args.feature_extractor,
+        num_samples=args.num_samples,
+        num_reference=args.num_reference,
+        data_dir=args.data_dir,
+        inception_weights=args.inception_weights,
+        allow_download=not args.no_download,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        kid_subset_size=args.kid_subset_size,
+        cache_root=args.cache_dir,
+        use_cache=not args.no_cache,
+        verbose=not args.quiet,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for any usage or input error)."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
-        return int(e.code or 0)
-    try:
-        result = compute_metrics(
-            args.ckpt,
-            reference=args.reference,
-            metrics=args.metrics,
-            feature_extractor=args.feature_extractor,
-            num_samples=args.num_samples,
-            num_reference=args.num_reference,
-            data_dir=args.data_dir,
-            inception_weights=args.inception_weights,
-            allow_download=not args.no_download,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            kid_subset_size=args.kid_subset_size,
-            cache_root=args.cache_dir,
-            use_cache=not args.no_cache,
-            verbose=not args.quiet,
-        )
-    except (ValueError, FileNotFoundError) as e:  # SourceError, DataFileError, InceptionWeightsError, ...
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    print(format_table(result))
-    if args.json is not None:
-        write_json_atomically(args.json, result)
-        print(f"wrote {args.json}")
-    return 0
+    return run_command(argv, parse_args, _evaluate, format_table, to_json=dict)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from evaluation import sources
-from evaluation.results import EXIT_USAGE, output_folder_problem, write_json_atomically
+from evaluation.results import run_command
 
 #: how far values may stray outside `value_range` (float32 rounding of a tanh) before it is an error.
 _RANGE_TOLERANCE = 1e-4
@@ -293,29 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _evaluate(args: argparse.Namespace) -> PairedResult:
+    return evaluate_paired(
+        args.checkpoint, split=args.split, data_dir=args.data_dir, limit=args.limit, mode=args.mode, seed=args.seed
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for any usage or input error)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    problem = output_folder_problem(args.json)
-    if problem:
-        print(f"error: --json: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        result = evaluate_paired(
-            args.checkpoint, split=args.split, data_dir=args.data_dir, limit=args.limit, mode=args.mode, seed=args.seed
-        )
-    except (sources.SourceError, FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    print(format_table(result))
-    if args.json:
-        write_json_atomically(args.json, result.to_dict())
-        print(f"wrote {args.json}")
-    return 0
+    return run_command(argv, build_parser().parse_args, _evaluate, format_table, lambda result: result.to_dict())
 
 
 if __name__ == "__main__":

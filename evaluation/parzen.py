@@ -66,7 +66,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from evaluation import sources
-from evaluation.results import EXIT_USAGE, output_folder_problem, write_json_atomically
+from evaluation.results import run_command, write_json_atomically
 
 #: sigma grid of the reference code: logspace(sigma_start=-1, sigma_end=0, num=cross_val=10).
 SIGMA_GRID = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))
@@ -536,37 +536,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _evaluate(args: argparse.Namespace) -> ParzenResult:
+    return evaluate(
+        args.checkpoint,
+        data_dir=args.data_dir,
+        num_samples=args.num_samples,
+        sigma=args.sigma,
+        num_validation=args.num_validation,
+        num_test=args.num_test,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        baseline=not args.no_baseline,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for any usage or input error)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
-        return int(e.code or 0)
-    problem = output_folder_problem(args.json)
-    if problem:
-        print(f"error: --json: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        result = evaluate(
-            args.checkpoint,
-            data_dir=args.data_dir,
-            num_samples=args.num_samples,
-            sigma=args.sigma,
-            num_validation=args.num_validation,
-            num_test=args.num_test,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            baseline=not args.no_baseline,
-        )
-    except (sources.SourceError, FileNotFoundError, ValueError) as e:  # DataFileError is a ValueError
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    print(format_table(result))
-    if args.json:
-        write_json_atomically(args.json, result.to_dict())
-        print(f"wrote {args.json}")
-    return 0
+    return run_command(argv, build_parser().parse_args, _evaluate, format_table, lambda result: result.to_dict())
 
 
 if __name__ == "__main__":

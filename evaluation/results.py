@@ -4,16 +4,24 @@ A JSON result is written to a temporary file in the destination folder and
 renamed into place, so an interrupted or failed run never leaves a partial
 file behind; and the destination folder is checked before any work starts,
 so a typo in `--json` fails in a second instead of after the evaluation.
+`run_command` is the one `main()` of every evaluation command line, so that
+they all keep these promises, and exit with the same status, in the same way.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 #: exit status of every evaluation command line for bad arguments, sources or data.
 EXIT_USAGE = 2
+
+Result = TypeVar("Result")
 
 
 def output_folder_problem(path: str | None) -> str | None:
@@ -40,3 +48,40 @@ def write_json_atomically(path: str, payload: dict) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def run_command(
+    argv: Sequence[str] | None,
+    parse_args: Callable[[Sequence[str] | None], argparse.Namespace],
+    evaluate: Callable[[argparse.Namespace], Result],
+    format_table: Callable[[Result], str],
+    to_json: Callable[[Result], dict[str, Any]],
+) -> int:
+    """Parse `argv`, evaluate, print the table and write `--json`; returns the exit status.
+
+    The status is argparse's (2 for bad arguments, 0 for --help) when parsing
+    stops, and EXIT_USAGE when the `--json` folder is missing or `evaluate`
+    raises ValueError or FileNotFoundError (bad sources, data or weights: the
+    errors a user can fix, so they get one line, not a traceback). The folder is
+    checked before `evaluate`, and the JSON written only once it has succeeded,
+    so a failed run never leaves a file behind.
+    """
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(e.code or 0)
+    json_path = getattr(args, "json", None)
+    problem = output_folder_problem(json_path)
+    if problem:
+        print(f"error: --json: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = evaluate(args)
+    except (ValueError, FileNotFoundError) as e:  # SourceError, DataFileError, InceptionWeightsError, ...
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(format_table(result))
+    if json_path:
+        write_json_atomically(json_path, to_json(result))
+        print(f"wrote {json_path}")
+    return 0

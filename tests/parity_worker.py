@@ -10,9 +10,10 @@ import sys
 
 import numpy as np
 
+from tests.parity_utils import assign_weights, compile_with_sgd, dump_weights, last_logs, random_initial_weights
+
 
 def run_step(inputs: dict, network: str) -> dict:
-    import keras
     from keras import ops
 
     import keras_gan
@@ -29,28 +30,17 @@ def run_step(inputs: dict, network: str) -> dict:
         g = networks.dcgan_generator(latent_dim=16, width=8)
         d = networks.dcgan_discriminator(width=8, dropout=0.0)
     gan = FixedNoiseGAN(g, d, d_steps=int(inputs["d_steps"]))
-    for i, v in enumerate(gan.generator.weights):
-        v.assign(inputs[f"{network}_g{i}"])
-    for i, v in enumerate(gan.discriminator.weights):
-        v.assign(inputs[f"{network}_d{i}"])
-    gan.compile(
-        d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
-        g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
-        jit_compile=True if keras.backend.backend() != "torch" else False,
-    )
+    nets = {"g": gan.generator, "d": gan.discriminator}
+    assign_weights(nets, inputs, prefix=f"{network}_")
+    compile_with_sgd(gan, 0.1, momentum=0.5)
     history = gan.fit(inputs["real"], batch_size=len(inputs["real"]), epochs=1, shuffle=False, verbose=0)
-    out = {f"{network}_log_{k}": np.float64(v[-1]) for k, v in history.history.items()}
-    for i, v in enumerate(gan.generator.weights):
-        out[f"{network}_g{i}"] = ops.convert_to_numpy(v)
-    for i, v in enumerate(gan.discriminator.weights):
-        out[f"{network}_d{i}"] = ops.convert_to_numpy(v)
+    out = last_logs(history, prefix=f"{network}_")
+    out.update(dump_weights(nets, prefix=f"{network}_"))
     return out
 
 
 def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
     """Initial weights, a real batch and the noise of every update, drawn with numpy."""
-    import keras
-
     from keras_gan import networks
 
     rng = np.random.default_rng(seed)
@@ -63,14 +53,7 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
                  networks.dcgan_discriminator(width=8, dropout=0.0)),
     }
     for name, (g, d) in pairs.items():
-        for part, net in (("g", g), ("d", d)):
-            for i, v in enumerate(net.weights):
-                value = keras.ops.convert_to_numpy(v)
-                if v.path.endswith(("kernel", "bias")):
-                    # Larger than the paper's U(-0.005, 0.005), so that the
-                    # generator's gradient through D is far above round-off.
-                    value = rng.normal(0.0, 0.05, value.shape).astype("float32")
-                inputs[f"{name}_{part}{i}"] = value
+        inputs.update(random_initial_weights(rng, {"g": g, "d": d}, prefix=f"{name}_"))
         for i in range(d_steps + 1):
             inputs[f"{name}_z{i}"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (m, 16)).astype("float32")
     return inputs

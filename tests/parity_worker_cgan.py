@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from tests.parity_utils import assign_weights, compile_with_sgd, dump_weights, last_logs
+
 LATENT_DIM = 16
 NUM_CLASSES = 10
 
@@ -31,7 +33,6 @@ def build_networks():
 
 
 def run_step(inputs: dict) -> dict:
-    import keras
     from keras import ops
 
     import keras_gan
@@ -42,24 +43,15 @@ def run_step(inputs: dict) -> dict:
 
     g, d = build_networks()
     model = FixedNoiseConditionalGAN(g, d, d_steps=int(inputs["d_steps"]))
-    for i, v in enumerate(model.generator.weights):
-        v.assign(inputs[f"g{i}"])
-    for i, v in enumerate(model.discriminator.weights):
-        v.assign(inputs[f"d{i}"])
-    model.compile(
-        d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
-        g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
-        jit_compile=keras.backend.backend() != "torch",
-    )
+    nets = {"g": model.generator, "d": model.discriminator}
+    assign_weights(nets, inputs)
+    compile_with_sgd(model, 0.1, momentum=0.5)
     real, labels = inputs["real"], inputs["labels"]
     history = model.fit(real, labels, batch_size=len(real), epochs=1, shuffle=False, verbose=0)
-    out = {f"log_{k}": np.float64(v[-1]) for k, v in history.history.items()}
+    out = last_logs(history)
     out["d_iterations"] = ops.convert_to_numpy(model.d_optimizer.iterations)
     out["g_iterations"] = ops.convert_to_numpy(model.g_optimizer.iterations)
-    for i, v in enumerate(model.generator.weights):
-        out[f"g{i}"] = ops.convert_to_numpy(v)
-    for i, v in enumerate(model.discriminator.weights):
-        out[f"d{i}"] = ops.convert_to_numpy(v)
+    out.update(dump_weights(nets))
     return out
 
 

@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from tests.parity_utils import assign_weights, compile_with_sgd, dump_weights, last_logs, random_initial_weights
+
 IMAGE_SIZE, LEVELS, NGF, NDF, N_LAYERS, BATCH = 16, 3, 4, 4, 2, 2
 LEARNING_RATE, MOMENTUM = 0.01, 0.5
 
@@ -24,35 +26,22 @@ def build_networks():
 
 
 def run_step(inputs: dict) -> dict:
-    import keras
-    from keras import ops
-
     import keras_gan
 
     g, d = build_networks()
     model = keras_gan.Pix2Pix(g, d)
-    for part, net in (("g", g), ("d", d)):
-        for i, v in enumerate(net.weights):
-            v.assign(inputs[f"{part}{i}"])
-    # SGD, not the paper's Adam: Adam's first step moves every weight by about
-    # lr * sign(gradient), which would hide differences in the gradients.
-    model.compile(
-        d_optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM),
-        g_optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM),
-        jit_compile=keras.backend.backend() != "torch",
-    )
+    nets = {"g": g, "d": d}
+    assign_weights(nets, inputs)
+    # SGD, not the paper's Adam (see compile_with_sgd).
+    compile_with_sgd(model, LEARNING_RATE, momentum=MOMENTUM)
     history = model.fit(inputs["inputs"], inputs["targets"], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    out = {f"log_{k}": np.float64(v[-1]) for k, v in history.history.items()}
-    for part, net in (("g", g), ("d", d)):
-        for i, v in enumerate(net.weights):
-            out[f"{part}{i}"] = ops.convert_to_numpy(v)
+    out = last_logs(history)
+    out.update(dump_weights(nets))
     return out
 
 
 def make_inputs(seed: int = 0) -> dict:
     """Initial weights (kernels and biases N(0, 0.05), batch-norm parameters as built) and one batch."""
-    import keras
-
     rng = np.random.default_rng(seed)
     shape = (BATCH, IMAGE_SIZE, IMAGE_SIZE, 3)
     inputs = {
@@ -60,12 +49,7 @@ def make_inputs(seed: int = 0) -> dict:
         "targets": rng.uniform(-1, 1, shape).astype("float32"),
     }
     g, d = build_networks()
-    for part, net in (("g", g), ("d", d)):
-        for i, v in enumerate(net.weights):
-            value = keras.ops.convert_to_numpy(v)
-            if v.path.endswith(("kernel", "bias")):
-                value = rng.normal(0.0, 0.05, value.shape).astype("float32")
-            inputs[f"{part}{i}"] = value
+    inputs.update(random_initial_weights(rng, {"g": g, "d": d}))
     return inputs
 
 

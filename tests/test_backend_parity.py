@@ -9,41 +9,18 @@ of 1e-5 (global norm over each network); the weight *changes* must agree too
 skipped or misrouted update cannot hide behind the unchanged weights.
 """
 
-import os
-import subprocess
-import sys
-
-import numpy as np
 import pytest
 
-from tests.conftest import BACKENDS, REPO
+from tests.parity_utils import global_norm, global_rel, run_parity_workers
 from tests.parity_worker import make_inputs
 
 NETWORKS = ("mlp", "conv")
 
 
-def _global_rel(a: list, b: list) -> float:
-    num = np.sqrt(sum(float(np.sum((x.astype("float64") - y) ** 2)) for x, y in zip(a, b)))
-    den = np.sqrt(sum(float(np.sum(y.astype("float64") ** 2)) for y in b))
-    return num / max(den, 1e-30)
-
-
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parity")
     inputs = make_inputs()
-    np.savez(folder / "inputs.npz", **inputs)
-    out = {}
-    for backend in BACKENDS:
-        target = folder / f"{backend}.npz"
-        proc = subprocess.run(
-            [sys.executable, os.path.join(REPO, "tests", "parity_worker.py"), str(folder / "inputs.npz"), str(target)],
-            env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO),
-            capture_output=True, text=True, timeout=600,
-        )
-        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-4000:]}"
-        out[backend] = dict(np.load(target))
-    return inputs, out
+    return inputs, run_parity_workers("parity_worker.py", inputs, tmp_path_factory.mktemp("parity"), timeout=600)
 
 
 @pytest.mark.parametrize("net", NETWORKS)
@@ -59,10 +36,10 @@ def test_one_step_matches_across_backends(results, net, other):
         assert keys
         new_ref = [ref[k] for k in keys]
         new_res = [res[k] for k in keys]
-        assert _global_rel(new_res, new_ref) <= 1e-5
+        assert global_rel(new_res, new_ref) <= 1e-5
         delta_ref = [r - inputs[k] for r, k in zip(new_ref, keys)]
         delta_res = [r - inputs[k] for r, k in zip(new_res, keys)]
         # The step really changed this network ...
-        assert np.sqrt(sum(float(np.sum(d.astype("float64") ** 2)) for d in delta_ref)) > 1e-4
+        assert global_norm(delta_ref) > 1e-4
         # ... and by the same amount on both backends.
-        assert _global_rel(delta_res, delta_ref) <= 1e-2
+        assert global_rel(delta_res, delta_ref) <= 1e-2

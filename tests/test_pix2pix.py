@@ -1,9 +1,6 @@
 """Pix2Pix: the paper's networks, one training step against the paper's formulas, translate,
 saving and resuming, bad input, learning a paired task, and parity across backends."""
 
-import os
-import subprocess
-import sys
 import time
 
 import keras
@@ -14,7 +11,8 @@ import keras_gan
 from keras_gan import networks
 from keras_gan.models.pix2pix import PAPER_BETA_1, PAPER_LEARNING_RATE, REFERENCE_ADAM_EPSILON, seed_state_variables
 from keras_gan.networks.pix2pix import patch_size
-from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
+from tests.conftest import to_numpy, weights_of
+from tests.parity_utils import global_norm, global_rel, run_parity_workers
 
 SIZE = 16  # the small configuration of most tests: 16x16 images, 3 U-Net levels
 
@@ -415,31 +413,13 @@ def test_untrained_pix2pix_does_not_score():
 
 
 # ------------------------------------------------------------------- parity
-def _global_rel(a, b):
-    num = np.sqrt(sum(float(np.sum((x.astype("float64") - y) ** 2)) for x, y in zip(a, b)))
-    den = np.sqrt(sum(float(np.sum(y.astype("float64") ** 2)) for y in b))
-    return num / max(den, 1e-30)
-
-
 @pytest.fixture(scope="module")
 def parity_results(tmp_path_factory):
     from tests.parity_worker_pix2pix import make_inputs
 
-    folder = tmp_path_factory.mktemp("pix2pix_parity")
     inputs = make_inputs()
-    np.savez(folder / "inputs.npz", **inputs)
-    out = {}
-    for backend in BACKENDS:
-        target = folder / f"{backend}.npz"
-        proc = subprocess.run(
-            [sys.executable, os.path.join(REPO, "tests", "parity_worker_pix2pix.py"),
-             str(folder / "inputs.npz"), str(target)],
-            env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO),
-            capture_output=True, text=True, timeout=900,
-        )
-        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-4000:]}"
-        out[backend] = dict(np.load(target))
-    return inputs, out
+    folder = tmp_path_factory.mktemp("pix2pix_parity")
+    return inputs, run_parity_workers("parity_worker_pix2pix.py", inputs, folder, timeout=900)
 
 
 @pytest.mark.slow  # three subprocesses, each importing Keras and compiling the step
@@ -459,8 +439,8 @@ def test_one_step_matches_across_backends(parity_results, other):
     for part in ("g", "d"):
         keys = sorted((k for k in ref if k[0] == part and k[1:].isdigit()), key=lambda k: int(k[1:]))
         assert keys
-        assert _global_rel([res[k] for k in keys], [ref[k] for k in keys]) <= 1e-6
+        assert global_rel([res[k] for k in keys], [ref[k] for k in keys]) <= 1e-6
         delta_ref = [ref[k] - inputs[k] for k in keys]
         delta_res = [res[k] - inputs[k] for k in keys]
-        assert np.sqrt(sum(float(np.sum(d.astype("float64") ** 2)) for d in delta_ref)) > 1e-2
-        assert _global_rel(delta_res, delta_ref) <= 1e-5
+        assert global_norm(delta_ref) > 1e-2
+        assert global_rel(delta_res, delta_ref) <= 1e-5
