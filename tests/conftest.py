@@ -10,6 +10,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
+#: The cross-backend parity tests start every backend in its own subprocess, so
+#: one pass covers all three; they run in the pass of this backend only.
+PARITY_HOST_BACKEND = "jax"
+
+cross_backend = pytest.mark.skipif(
+    keras.backend.backend() != PARITY_HOST_BACKEND,
+    reason=f"runs all three backends in subprocesses; executed once, in the {PARITY_HOST_BACKEND} pass",
+)
+
+
 def _data_dir():
     env = os.environ.get("KERAS_GAN_DATA_DIR")
     if env:

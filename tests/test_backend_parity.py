@@ -11,6 +11,8 @@ skipped or misrouted update cannot hide behind the unchanged weights.
 
 import pytest
 
+from tests.conftest import cross_backend
+
 from tests.parity_utils import global_norm, global_rel, run_parity_workers
 from tests.parity_worker import make_inputs
 
@@ -25,6 +27,7 @@ def results(tmp_path_factory):
 
 @pytest.mark.parametrize("net", NETWORKS)
 @pytest.mark.parametrize("other", ["tensorflow", "torch"])
+@cross_backend
 def test_one_step_matches_across_backends(results, net, other):
     inputs, out = results
     ref, res = out["jax"], out[other]

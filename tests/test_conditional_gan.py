@@ -9,6 +9,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import cross_backend
+
 import keras_gan
 from keras_gan import datasets, networks
 from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
@@ -160,6 +162,7 @@ def _global_rel(a: list, b: list) -> float:
 
 @pytest.mark.slow  # two subprocesses importing their backends: ~20 s of CPU
 @pytest.mark.parametrize("other", ["tensorflow", "torch"])
+@cross_backend
 def test_one_step_matches_across_backends(parity_results, other):
     """Same weights, batch, labels and noise, dropout off, d_steps = 2: same losses and
     updated weights (rel. err <= 1e-5) on TensorFlow and PyTorch as on JAX."""

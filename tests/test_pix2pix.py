@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import cross_backend
+
 import keras_gan
 from keras_gan import networks
 from keras_gan.models.pix2pix import PAPER_BETA_1, PAPER_LEARNING_RATE, REFERENCE_ADAM_EPSILON, seed_state_variables
@@ -424,6 +426,7 @@ def parity_results(tmp_path_factory):
 
 @pytest.mark.slow  # three subprocesses, each importing Keras and compiling the step
 @pytest.mark.parametrize("other", ["tensorflow", "torch"])
+@cross_backend
 def test_one_step_matches_across_backends(parity_results, other):
     """Same weights and batch, dropout off, one D-then-G step with SGD.
 

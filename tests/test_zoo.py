@@ -101,3 +101,39 @@ def test_train_command_rejects_unknown_names_and_bad_epochs():
         proc = subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def _recorded_on_this_backend(entry) -> bool:
+    """Metrics are reproduced exactly on the backend that measured them (the
+    registry says which); other backends draw other noise and dropout masks."""
+    import keras
+
+    return keras.backend.backend() == entry.metrics["backend"]
+
+
+def test_gan_mnist_parzen_score_is_reproduced(data_dir):
+    from evaluation.parzen import evaluate
+
+    entry = zoo.get_entry("gan-mnist")
+    if not entry.sha256:
+        pytest.skip("gan-mnist has no published checkpoint")
+    result = evaluate("gan-mnist", data_dir=data_dir, baseline=False, progress=False)
+    recorded = entry.metrics["parzen_ll"]
+    if _recorded_on_this_backend(entry):
+        assert result.sigma == pytest.approx(entry.metrics["parzen_sigma"], rel=1e-3)
+        assert result.mean == pytest.approx(recorded, abs=0.01)
+    else:  # another backend's random stream: another 10,000 samples of the same model
+        assert abs(result.mean - recorded) < 3 * entry.metrics["parzen_se"]
+
+
+def test_pix2pix_facades_paired_metrics_are_reproduced(data_dir):
+    from evaluation.paired import evaluate_paired
+
+    entry = zoo.get_entry("pix2pix-facades")
+    if not entry.sha256:
+        pytest.skip("pix2pix-facades has no published checkpoint")
+    result = evaluate_paired("pix2pix-facades", "test", data_dir=data_dir, progress=False)
+    tight = _recorded_on_this_backend(entry)  # elsewhere the dropout masks differ
+    assert result.l1 == pytest.approx(entry.metrics["l1"], abs=5e-4 if tight else 0.01)
+    assert result.psnr == pytest.approx(entry.metrics["psnr"], abs=0.01 if tight else 0.3)
+    assert result.ssim == pytest.approx(entry.metrics["ssim"], abs=5e-4 if tight else 0.02)
