@@ -21,18 +21,9 @@ LEARNING_TIME_BUDGET_S = 60  # measured 5-25 s on 2 busy CPU cores, depending on
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These networks are tiny: on a shared 2-core machine torch's intra-op thread
-    pool spins instead of helping (measured ~0.3 s vs ~0.05 s per step)."""
-    if keras.backend.backend() != "torch":
-        yield
-        return
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread(one_torch_thread):
+    """See `tests.conftest.one_torch_thread`."""
     yield
-    torch.set_num_threads(threads)
 
 
 def toy_cgan(seed=7, widths=(32, 32), **kwargs):

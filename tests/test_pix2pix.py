@@ -19,19 +19,10 @@ from tests.parity_utils import global_norm, global_rel, run_parity_workers
 SIZE = 16  # the small configuration of most tests: 16x16 images, 3 U-Net levels
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny convolutions: on a shared 2-core machine torch's intra-op thread pool costs far
-    more than it saves (measured: 31 ms vs 0.36 ms per 32x32 convolution). Restored after."""
-    if keras.backend.backend() != "torch":
-        yield
-        return
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread(one_torch_thread):
+    """See `tests.conftest.one_torch_thread`."""
     yield
-    torch.set_num_threads(threads)
 
 
 def small_pix2pix(dropout_rate=0.5, **kwargs):
