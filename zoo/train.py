@@ -57,36 +57,13 @@ def parse_args(argv=None):
     return args
 
 
-def _recipe_grid_class():
-    import keras
-
-    from keras_gan.utils import save_image_grid
-
-    class RecipeGrid(keras.callbacks.Callback):
-        """A PNG grid after every epoch: samples (GANs) or input|output|target rows (pix2pix)."""
-
-        def __init__(self, recipe, data, folder, seed):
-            super().__init__()
-            self.recipe, self.data, self.folder, self.seed = recipe, data, folder, seed
-
-        def on_epoch_end(self, epoch, logs=None):
-            images, value_range, cols = self.recipe.sample_grid(self.model, self.data, self.seed)
-            save_image_grid(os.path.join(self.folder, f"samples_epoch_{epoch + 1:03d}.png"), images,
-                            cols=cols, value_range=value_range)
-
-    return RecipeGrid
-
-
-def _RecipeGrid(recipe, data, folder, seed):
-    return _recipe_grid_class()(recipe, data, folder, seed)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["KERAS_BACKEND"] = args.backend or os.environ.get("KERAS_BACKEND", "jax")
     import keras
 
     from keras_gan import datasets, utils, zoo
+    from zoo.callbacks import RecipeGrid
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
 
@@ -127,7 +104,7 @@ def main(argv=None) -> int:
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
     if recipe.sample_grid is not None:
-        callbacks.append(_RecipeGrid(recipe, data, os.path.join(out, "samples"), args.seed))
+        callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), args.seed))
     clock_path = os.path.join(out, "wall_time.json")
     previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
     start = time.time()
