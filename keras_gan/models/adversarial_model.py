@@ -139,6 +139,23 @@ class AdversarialModel(GANTrainStep, keras.Model):
         if self.built:
             self.optimizer.build()
 
+    # ------------------------------------------------------------ serialising
+    def get_config(self):
+        """The two networks (serialised whole); subclasses add their own arguments."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
     # ------------------------------------------------------------------ metrics
     @property
     def metrics(self):

@@ -252,10 +252,7 @@ class GAN(AdversarialModel):
     # ----------------------------------------------------------- serialising
     def get_config(self):
         config = {
-            "name": self.name,
-            "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            **super().get_config(),
             "latent_dim": self.latent_dim,
             "latent_prior": self.latent_prior,
             "d_steps": self.d_steps,
@@ -263,10 +260,3 @@ class GAN(AdversarialModel):
             "seed": self.seed,
         }
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)

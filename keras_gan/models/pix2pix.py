@@ -300,20 +300,7 @@ class Pix2Pix(AdversarialModel):
 
     # ----------------------------------------------------------- serialising
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "l1_weight": self.l1_weight,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)
+        return {**super().get_config(), "l1_weight": self.l1_weight}
 
 
 def _check_networks(generator: keras.Model, discriminator: keras.Model) -> tuple:
