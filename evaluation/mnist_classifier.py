@@ -142,6 +142,38 @@ def load_classifier(path: str | None = None, expected_sha256: str | None = None)
     return model
 
 
+def predict_labels(images, batch_size: int = 1000, path: str | None = None) -> "np.ndarray":
+    """The classifier's digit for each image: how to check that a conditional
+    generator draws the digit it was asked for.
+
+    `images`: (N, 28, 28) or (N, 28, 28, 1), floats in [0, 1] or uint8 (as the
+    MNIST loaders and the generators give them). Returns int64 labels (N,).
+    """
+    import numpy as np
+
+    array = np.asarray(images)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ValueError(f"predict_labels expects MNIST images of shape (N, 28, 28[, 1]); got {np.shape(images)}.")
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    elif not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"predict_labels expects float images in [0, 1] or uint8; got dtype {array.dtype}.")
+    elif array.size and (float(array.min()) < -1e-3 or float(array.max()) > 1 + 1e-3):
+        raise ValueError(f"predict_labels expects pixels in [0, 1]; got [{array.min():.3g}, {array.max():.3g}]. "
+                         "Map [-1, 1] images with (x + 1) / 2 first.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}.")
+    model = load_classifier(path)
+    labels = []
+    with torch.no_grad():
+        for start in range(0, len(array), batch_size):
+            chunk = torch.from_numpy(np.ascontiguousarray(array[start:start + batch_size], dtype=np.float32))
+            labels.append(model(chunk[:, None])[1].argmax(dim=1).numpy())
+    return np.concatenate(labels) if labels else np.zeros((0,), np.int64)
+
+
 def save_checkpoint(model: MNISTClassifier, path: str, **metadata) -> str:
     """Write `model` with plain-value `metadata` (loadable with weights_only=True); return the sha256."""
     folder = os.path.dirname(os.path.abspath(path))

@@ -9,6 +9,20 @@ import keras
 from keras_gan.utils.images import save_image_grid
 
 
+def generate_samples(model, num_samples: int, seed: int):
+    """`num_samples` samples of `model`; a conditional model (one with
+    `num_classes`) gets its labels split evenly over the classes, in class
+    order, as the CGAN paper evaluates (with 100 samples and 10 classes: one
+    grid row per class)."""
+    num_classes = getattr(model, "num_classes", None)
+    if num_classes:
+        import numpy as np
+
+        labels = np.arange(num_samples) * int(num_classes) // num_samples
+        return model.generate(labels, seed=seed)
+    return model.generate(num_samples, seed=seed)
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Write a PNG grid of generator samples at the end of every epoch.
 
@@ -29,14 +43,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.paths: list[str] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        num_classes = getattr(self.model, "num_classes", None)
-        if num_classes:  # a conditional model: the samples in class order, evenly split
-            import numpy as np
-
-            labels = np.arange(self.num_samples) * int(num_classes) // self.num_samples
-            samples = self.model.generate(labels, seed=self.seed)
-        else:
-            samples = self.model.generate(self.num_samples, seed=self.seed)
+        samples = generate_samples(self.model, self.num_samples, self.seed)
         path = os.path.join(self.folder, self.filename.format(epoch=epoch + 1))
         self.paths.append(save_image_grid(path, samples, value_range=self.value_range))
 
@@ -87,7 +94,7 @@ class ParzenMonitor(keras.callbacks.Callback):
         if (epoch + 1) % self.every == 0:
             from evaluation.parzen import SIGMA_GRID, select_sigma
 
-            samples = self.model.generate(self.num_samples, seed=self.seed)
+            samples = generate_samples(self.model, self.num_samples, self.seed)
             flat = samples.reshape(len(samples), -1)
             sigma, means = select_sigma(flat, self.validation.reshape(len(self.validation), -1),
                                         SIGMA_GRID if self.sigmas is None else self.sigmas)

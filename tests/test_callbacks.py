@@ -47,3 +47,19 @@ def test_parzen_monitor_logs_the_validation_score_it_recomputes(tmp_path):
 def test_parzen_monitor_rejects_empty_validation():
     with pytest.raises(ValueError, match="validation images"):
         callbacks.ParzenMonitor(np.zeros((0, 28, 28, 1)))
+
+
+def test_parzen_monitor_scores_conditional_models_with_balanced_labels():
+    from evaluation.parzen import SIGMA_GRID, select_sigma
+
+    cgan = keras_gan.ConditionalGAN(
+        networks.conditional_mnist_generator(latent_dim=8, z_units=16, y_units=16, joint_units=32),
+        networks.conditional_mnist_discriminator(x_units=16, y_units=8, joint_units=16), seed=1)
+    cgan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    validation = _images(40, seed=2)
+    monitor = callbacks.ParzenMonitor(validation, num_samples=100, seed=4)
+    labels = np.arange(32) % 10
+    history = cgan.fit(_images(32), labels, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    samples = cgan.generate(np.repeat(np.arange(10), 10), seed=4).reshape(100, -1)  # 10 of each digit
+    sigma, means = select_sigma(samples, validation.reshape(40, -1), SIGMA_GRID)
+    assert history.history["parzen_val"][0] == pytest.approx(means[sigma], rel=1e-6)

@@ -1,0 +1,66 @@
+"""The notebooks run end to end, in fast mode, on the backend of this test pass.
+
+Each is executed with nbclient in a fresh kernel (so the kernel's Keras backend
+is this pass's `KERAS_BACKEND`), from the repository root, with
+`KERAS_GAN_FAST=1` (a few hundred images and steps) and its outputs written
+to a temporary folder. A cell that raises fails the test with the cell's
+traceback. The committed files must carry no outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOK_DIR = os.path.join(ROOT, "notebooks")
+NOTEBOOKS = ("gan_mnist", "cgan_mnist", "pix2pix_facades", "evaluate_zoo")
+#: The issue's budget for one notebook in fast mode on a CPU.
+TIME_LIMIT_S = 180
+
+
+def _read(name: str):
+    return nbformat.read(os.path.join(NOTEBOOK_DIR, f"{name}.ipynb"), as_version=4)
+
+
+def test_every_notebook_is_committed_without_outputs():
+    found = sorted(f[:-len(".ipynb")] for f in os.listdir(NOTEBOOK_DIR) if f.endswith(".ipynb"))
+    assert found == sorted(NOTEBOOKS)
+    for name in NOTEBOOKS:
+        notebook = _read(name)
+        nbformat.validate(notebook)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{name} has saved outputs"
+
+
+def test_notebooks_use_only_the_public_api():
+    for name in NOTEBOOKS:
+        source = "\n".join(cell.source for cell in _read(name).cells)
+        assert "keras_gan.src" not in source and "._" not in source.replace("__version__", ""), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_fast_mode(name, data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_GAN_FAST", "1")
+    monkeypatch.setenv("KERAS_GAN_NOTEBOOK_OUT", str(tmp_path))
+    monkeypatch.setenv("KERAS_GAN_DATA_DIR", data_dir)
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "tensorflow"))
+    notebook = _read(name)
+    client = nbclient.NotebookClient(notebook, timeout=TIME_LIMIT_S, kernel_name="python3",
+                                     resources={"metadata": {"path": ROOT}})
+    start = time.time()
+    client.execute()
+    seconds = time.time() - start
+    assert seconds < TIME_LIMIT_S, f"{name} took {seconds:.0f} s in fast mode"
+    pngs = [os.path.join(d, f) for d, _, files in os.walk(tmp_path / name) for f in files if f.endswith(".png")]
+    assert pngs, f"{name} wrote no PNG"
+    displayed = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                 if "image/png" in o.get("data", {})]
+    assert displayed, f"{name} displayed no image"
