@@ -385,3 +385,17 @@ def test_paper_networks_have_the_layer_sizes_of_section_4_1():
     assert (model.num_classes, model.latent_dim, model.latent_prior) == (10, 100, "unit_hypercube")
     samples = model.generate(np.arange(10), seed=0)
     assert samples.shape == (10, 28, 28, 1) and 0 <= samples.min() and samples.max() <= 1
+
+
+def test_discriminator_input_dropout_drops_pixels_only_in_training():
+    d = networks.conditional_mnist_discriminator(input_dropout=0.2)
+    assert d.get_layer("x_dropout").rate == 0.2
+    assert "x_dropout" not in [layer.name for layer in networks.conditional_mnist_discriminator().layers]
+    x = np.full((2, 28, 28, 1), 0.5, "float32")
+    y = np.eye(10, dtype="float32")[[0, 1]]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(d([x, y], training=False)),
+                               keras.ops.convert_to_numpy(d([x, y], training=False)))
+    dropped = keras.ops.convert_to_numpy(d.get_layer("x_dropout")(np.ones((1, 784), "float32"), training=True))
+    assert 0.6 < np.mean(dropped == 0) / 0.2 < 1.4  # about 20% of the pixels zeroed
+    with pytest.raises(ValueError, match="input_dropout"):
+        networks.conditional_mnist_discriminator(input_dropout=1.0)

@@ -26,8 +26,8 @@ def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240,
 
 
 def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.5,
-               generator_dropout: float = 0.5, latent_prior: str = "unit_hypercube",
-               seed: int | None = None) -> keras.Model:
+               generator_dropout: float = 0.5, discriminator_input_dropout: float = 0.0,
+               latent_prior: str = "unit_hypercube", seed: int | None = None) -> keras.Model:
     """The CGAN paper's MNIST pair (Mirza & Osindero 2014, section 4.1)."""
     from keras_gan import networks
     from keras_gan.models import ConditionalGAN
@@ -35,7 +35,8 @@ def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.
     return ConditionalGAN(
         networks.conditional_mnist_generator(latent_dim=latent_dim, num_classes=num_classes,
                                              generator_dropout=generator_dropout),
-        networks.conditional_mnist_discriminator(num_classes=num_classes, dropout=dropout),
+        networks.conditional_mnist_discriminator(num_classes=num_classes, dropout=dropout,
+                                                 input_dropout=discriminator_input_dropout),
         latent_prior=latent_prior,
         seed=seed,
     )

@@ -68,7 +68,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         # Used: the GAN paper's zero-mean prior and no dropout in G (as its
         # generator); D keeps the paper's dropout 0.5.
         config={"latent_dim": 100, "num_classes": 10, "dropout": 0.5, "generator_dropout": 0.0,
-                "latent_prior": "uniform"},
+                "discriminator_input_dropout": 0.2, "latent_prior": "uniform"},
         dataset="MNIST train[0:50000] with labels (validation train[50000:60000] for model selection)",
         recipe="python -m zoo.train cgan-mnist",
         weights_file="cgan-mnist.weights.h5",
