@@ -5,6 +5,9 @@ A *source* is one of:
 - a keras_gan model object (used as is);
 - a path to a `.keras` file saved by `model.save(...)`;
 - a model-zoo name (`keras_gan.zoo.load(name)`);
+- a path to a zoo weights file named `NAME.weights.h5` (what
+  `python -m zoo.train NAME` exports), loaded into the zoo's NAME
+  architecture (`keras_gan.zoo.load(NAME, weights=path)`);
 - a path to a `.npy` file of samples: shape (N, 28, 28), (N, 28, 28, 1) or
   (N, 784); uint8 in 0..255 (scaled by 1/255) or floats in `value_range`.
 
@@ -52,6 +55,13 @@ def _is_keras_file(source: Any) -> bool:
     return _is_path_like(source) and os.fspath(source).lower().endswith(".keras")
 
 
+_WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def _is_weights_file(source: Any) -> bool:
+    return _is_path_like(source) and os.fspath(source).lower().endswith(_WEIGHTS_SUFFIX)
+
+
 def _looks_like_a_path(name: str) -> bool:
     return os.sep in name or "/" in name or os.path.splitext(name)[1] != ""
 
@@ -65,7 +75,8 @@ def is_conditional(model: Any) -> bool:
 def check_file_exists(source: Any) -> None:
     """Raise SourceError now if `source` names a `.npy` or `.keras` file that does
     not exist, so a typo fails before data are read or a framework is imported."""
-    if (is_samples_file(source) or _is_keras_file(source)) and not os.path.isfile(os.fspath(source)):
+    if (is_samples_file(source) or _is_keras_file(source) or _is_weights_file(source)) \
+            and not os.path.isfile(os.fspath(source)):
         kind = "Samples" if is_samples_file(source) else "Model"
         raise SourceError(
             f"{kind} file not found: {os.fspath(source)}. Check the path (relative to {os.getcwd()})."
@@ -90,10 +101,12 @@ def load_model(source: Any):
         )
     if _is_keras_file(path):
         return _load_keras_file(path)
+    if _is_weights_file(path):
+        return _load_zoo_weights_file(path)
     if os.path.exists(path) or _looks_like_a_path(path):
         raise SourceError(
             f"Cannot use {path!r}: expected a model-zoo name, a .keras file saved by "
-            "model.save(...), or a .npy file of samples."
+            "model.save(...), a NAME.weights.h5 file of a zoo model, or a .npy file of samples."
             + ("" if os.path.exists(path) else " No such file exists either.")
         )
     return _load_zoo_model(path)
@@ -112,6 +125,24 @@ def _load_keras_file(path: str):
             f"Cannot load the Keras model file {path}: {type(e).__name__}: {e}. The file is "
             "corrupt, truncated, or was saved by code whose classes are not importable here."
         ) from e
+
+
+def _load_zoo_weights_file(path: str):
+    """`DIR/NAME.weights.h5` into the zoo architecture NAME (weights carry no architecture)."""
+    check_file_exists(path)
+    name = os.path.basename(path)[: -len(_WEIGHTS_SUFFIX)]
+    from keras_gan import zoo
+
+    if name not in zoo.names():
+        raise SourceError(
+            f"{path}: a .weights.h5 file holds no architecture, so its name must be a zoo entry "
+            f"(NAME.weights.h5, NAME one of {', '.join(zoo.names())}); got {name!r}. Rename it, "
+            "or save the whole model with model.save('model.keras') and pass that."
+        )
+    try:
+        return zoo.load(name, weights=path)
+    except zoo.ZooWeightsError as e:
+        raise SourceError(str(e)) from e
 
 
 def _load_zoo_model(name: str):
@@ -287,6 +318,8 @@ def describe(source: Any) -> str:
         return f"samples file {os.fspath(source)}"
     if _is_keras_file(source):
         return f"model file {os.fspath(source)}"
+    if _is_weights_file(source):
+        return f"zoo weights file {os.fspath(source)}"
     if _is_path_like(source):
         return f"zoo model {os.fspath(source)}"
     name = getattr(source, "name", None)

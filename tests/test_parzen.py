@@ -267,3 +267,24 @@ def test_conditional_samples_are_split_evenly_over_the_classes():
     assert [n for n, _ in model.calls] == [400, 400, 203]
     assert len({s for _, s in model.calls}) == 3  # a different seed per batch
     assert sources.model_family(model) == "cgan"
+
+
+def test_zoo_weights_files_are_sources_by_their_name(tmp_path):
+    """`DIR/NAME.weights.h5` (a `zoo.train` export) loads into the zoo architecture NAME."""
+    model = keras_gan.zoo.load("gan-mnist", weights=None)
+    path = str(tmp_path / "gan-mnist.weights.h5")
+    model.save_weights(path)
+    loaded = sources.load_model(path)
+    np.testing.assert_allclose(loaded.generate(4, seed=2), model.generate(4, seed=2), atol=1e-6)
+    assert sources.describe(path) == f"zoo weights file {path}"
+    with pytest.raises(SourceError, match="not found"):
+        sources.load_model(str(tmp_path / "missing" / "gan-mnist.weights.h5"))
+    renamed = tmp_path / "mine.weights.h5"
+    renamed.write_bytes(open(path, "rb").read())
+    with pytest.raises(SourceError, match="must be a zoo entry"):
+        sources.load_model(str(renamed))
+    truncated = tmp_path / "t" / "gan-mnist.weights.h5"
+    truncated.parent.mkdir()
+    truncated.write_bytes(open(path, "rb").read()[:1000])
+    with pytest.raises(SourceError, match="corrupt"):
+        sources.load_model(str(truncated))

@@ -32,21 +32,27 @@ class Recipe:
     name: str
     epochs: int
     batch_size: int
-    load_data: Callable  # (data_dir) -> dict with "train", "validation"
+    load_data: Callable  # (data_dir, limit) -> dict with "train" (first `limit` examples), "validation"
     build: Callable  # (data) -> uncompiled model, initialised as the paper
     compile: Callable  # (model, steps_per_epoch) -> None
     fit_inputs: Callable  # (data) -> x for model.fit
     score: Callable | None  # (model, data) -> float, higher is better (validation)
     sample_grid: Callable | None = None  # (model, data, seed) -> (images, value_range, cols) for a PNG grid
     description: str = ""
+    #: (model, data_dir) -> {metric: value} on the test split, the card's numbers.
+    evaluate: Callable | None = None
+    #: the command that measures the same numbers on a shipped checkpoint.
+    evaluate_command: str = ""
+    #: every way the recipe departs from the paper, with the reason (for the card).
+    deviations: tuple = ()
 
 
 # ------------------------------------------------------------------ gan-mnist
-def _mnist_data(data_dir):
+def _mnist_data(data_dir, limit=None):
     from keras_gan import datasets
 
     return {
-        "train": datasets.mnist("train", data_dir=data_dir),
+        "train": datasets.mnist("train", data_dir=data_dir, limit=limit),
         "validation": datasets.mnist("validation", data_dir=data_dir, limit=1000),
     }
 
@@ -71,6 +77,13 @@ def _paper_sgd_compile(decay_factor):
         )
 
     return compile_
+
+
+#: How the MNIST recipes choose the epoch they export (a deviation the cards name).
+PARZEN_MODEL_SELECTION = (
+    "Model selection: the exported epoch is the best by Parzen log-likelihood on 1000 validation "
+    "images (train[50000:51000], sigma re-chosen each time); the test split is used once, for the card."
+)
 
 
 def validation_parzen(samples: np.ndarray, validation: np.ndarray) -> float:
@@ -104,11 +117,11 @@ def _cgan_mnist_score(model, data):
     return validation_parzen(model.generate(balanced_labels(), seed=0), data["validation"].images)
 
 
-def _facades_data(data_dir):
+def _facades_data(data_dir, limit=None):
     from keras_gan import datasets
 
     return {
-        "train": datasets.FacadesDataset("train", batch_size=1, data_dir=data_dir, seed=0),
+        "train": datasets.FacadesDataset("train", batch_size=1, data_dir=data_dir, seed=0, limit=limit),
         "validation": datasets.facades("val", data_dir=data_dir),
     }
 
@@ -124,6 +137,26 @@ def _pix2pix_build(name):
 
 def _pix2pix_compile(model, steps_per_epoch):
     model.compile()  # the paper's Adam(2e-4, beta_1=0.5) for both networks
+
+
+def parzen_test_metrics(model, data_dir) -> dict:
+    """The GAN paper's Parzen protocol on the MNIST test set (`evaluation.parzen`)."""
+    from evaluation.parzen import evaluate
+
+    result = evaluate(model, data_dir=data_dir, progress=True)
+    metrics = {"parzen_ll": round(result.mean, 2), "parzen_se": round(result.se, 2),
+               "parzen_sigma": round(result.sigma, 4)}
+    if result.baseline is not None:
+        metrics["real_data_parzen_ll"] = round(result.baseline.mean, 2)
+    return metrics
+
+
+def paired_test_metrics(model, data_dir) -> dict:
+    """L1 / PSNR / SSIM of the test translations, as the paper tests (`evaluation.paired`)."""
+    from evaluation.paired import evaluate_paired
+
+    result = evaluate_paired(model, "test", data_dir=data_dir, progress=True)
+    return {"l1": round(result.l1, 4), "psnr": round(result.psnr, 2), "ssim": round(result.ssim, 4)}
 
 
 def _pix2pix_score(model, data):
@@ -154,6 +187,15 @@ def _pix2pix_recipe(name):
         score=_pix2pix_score,
         sample_grid=translation_grid,
         description=__doc__,
+        evaluate=paired_test_metrics,
+        evaluate_command=f"python -m evaluation.paired {name} --split test",
+        deviations=(
+            "Model selection: the exported epoch is the one with the lowest L1 on the 28 validation "
+            "pairs (the paper reports its final model).",
+        ) + (() if name.endswith("-paper") else (
+            "Network width: ngf = ndf = 16 instead of 64 (the paper's U-Net is 54 M parameters, "
+            "218 MB, which can neither be committed nor trained on 2 CPU cores).",
+        )),
     )
 
 
@@ -169,6 +211,9 @@ RECIPES: dict[str, Recipe] = {
         score=_gan_mnist_score,
         sample_grid=lambda model, data, seed: (model.generate(100, seed=seed), (0.0, 1.0), 10),
         description=__doc__,
+        evaluate=parzen_test_metrics,
+        evaluate_command="python -m evaluation.parzen gan-mnist",
+        deviations=(PARZEN_MODEL_SELECTION,),
     ),
     "cgan-mnist": Recipe(
         name="cgan-mnist",
@@ -181,6 +226,9 @@ RECIPES: dict[str, Recipe] = {
         score=_cgan_mnist_score,
         sample_grid=lambda model, data, seed: (model.generate(balanced_labels(100), seed=seed), (0.0, 1.0), 10),
         description=__doc__,
+        evaluate=parzen_test_metrics,
+        evaluate_command="python -m evaluation.parzen cgan-mnist",
+        deviations=(PARZEN_MODEL_SELECTION,),
     ),
     "pix2pix-facades": _pix2pix_recipe("pix2pix-facades"),
     "pix2pix-facades-paper": _pix2pix_recipe("pix2pix-facades-paper"),

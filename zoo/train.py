@@ -3,6 +3,7 @@
     python -m zoo.train gan-mnist --data-dir ../shared/data --out outputs/zoo/gan-mnist
     python -m zoo.train gan-mnist --epochs 5          # a short run
     python -m zoo.train gan-mnist --out DIR           # re-run: resumes where DIR stopped
+    python -m zoo.train gan-mnist --epochs 1 --limit 1000 --out /tmp/try   # a smoke test
 
 What it writes under --out:
   backup/            Keras BackupAndRestore state (model + both optimizers): an
@@ -13,6 +14,9 @@ What it writes under --out:
                      score (no optimizer state: that is what the zoo ships).
   summary.json       epochs, wall time, machine, best epoch and score, sha256.
   losses.png         the curves.
+  evaluation.json    the recipe's test metrics (Parzen on MNIST test, or L1 /
+                     PSNR / SSIM on facades test) measured on the export.
+  card.md            a model card with all of the above and the paper's numbers.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--score-every", type=int, default=1, help="validation scoring period in epochs")
     p.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras fit verbosity")
+    p.add_argument("--limit", type=int, default=None,
+                   help="train on the first N training examples only (quick runs; named on the card)")
+    p.add_argument("--no-eval", action="store_true",
+                   help="skip the final test-split evaluation and the card")
     args = p.parse_args(argv)
     if args.name not in RECIPES:
         import difflib
@@ -52,6 +60,8 @@ def parse_args(argv=None):
                 + f" Available: {', '.join(sorted(RECIPES))}")
     if args.epochs is not None and args.epochs < 1:
         p.error("--epochs must be >= 1")
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be >= 1")
     if args.score_every < 1:
         p.error("--score-every must be >= 1")
     return args
@@ -71,7 +81,7 @@ def main(argv=None) -> int:
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
     try:
-        data = recipe.load_data(args.data_dir)
+        data = recipe.load_data(args.data_dir, args.limit)
     except (FileNotFoundError, datasets.DataFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -81,6 +91,10 @@ def main(argv=None) -> int:
     x = recipe.fit_inputs(data)
     x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
     steps_per_epoch = len(x) // recipe.batch_size
+    if steps_per_epoch < 1:
+        print(f"error: {len(x)} training examples make no batch of {recipe.batch_size}; raise --limit",
+              file=sys.stderr)
+        return 2
     recipe.compile(model, steps_per_epoch)
 
     export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
@@ -99,7 +113,8 @@ def main(argv=None) -> int:
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
                                     every=args.score_every, save_fn=save_weights)
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup")),
+        # delete_checkpoint=False: a finished run can be extended with a larger --epochs.
+        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), delete_checkpoint=False),
         exporter,
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
@@ -132,11 +147,38 @@ def main(argv=None) -> int:
         "export": export_path,
         "sha256": zoo.sha256_of(export_path) if os.path.isfile(export_path) else None,
         "command": "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv),
+        "epochs_run": _epochs_run(out),
+        "limit": args.limit,
+        "data_dir": args.data_dir,
     }
+    if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
+        summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _epochs_run(out: str) -> int:
+    """Epochs finished over all sessions of this run (the clock file counts them)."""
+    clock = os.path.join(out, "wall_time.json")
+    return int(json.load(open(clock))["epochs"]) if os.path.isfile(clock) else 0
+
+
+def _evaluate_and_write_card(name: str, recipe, summary: dict, out: str) -> dict:
+    """The recipe's test metrics on the exported weights -> evaluation.json and card.md."""
+    from keras_gan import zoo
+    from zoo.card import render_card
+
+    model = zoo.load(name, weights=summary["export"])
+    print(f"evaluating the export on the test split ({recipe.evaluate_command}) ...", flush=True)
+    evaluation = recipe.evaluate(model, summary.get("data_dir"))
+    with open(os.path.join(out, "evaluation.json"), "w") as f:
+        json.dump(evaluation, f, indent=2)
+    with open(os.path.join(out, "card.md"), "w") as f:
+        f.write(render_card(zoo.get_entry(name), recipe, summary, evaluation))
+    print(f"card: {os.path.join(out, 'card.md')}")
+    return evaluation
 
 
 if __name__ == "__main__":
