@@ -359,7 +359,8 @@ def compute_metrics(
 
 # ------------------------------------------------------------ command line
 _EXAMPLES = """\
-CKPT is a .keras file, a zoo name, a .npy file of samples (N, 28, 28[, 1]),
+CKPT is a .keras file, a zoo name, a zoo export NAME.weights.h5, a .npy file of
+samples (N, 28, 28[, 1]),
 or one of the special names that reproduce the reference rows:
   real:test   real MNIST test images (also real:train, real:validation, real:full_train)
   noise       images of i.i.d. uniform [0, 1] pixels

@@ -259,7 +259,8 @@ _EXAMPLES = """examples:
   python -m evaluation.paired runs/pix2pix.keras --split val --json paired.json
   python -m evaluation.paired runs/pix2pix.keras --data-dir ../shared/data --mode eval
 
-CKPT is a .keras file saved by model.save(...) or a model-zoo name
+CKPT is a .keras file saved by model.save(...), a model-zoo name, or a zoo export
+NAME.weights.h5 (what python -m zoo.train NAME writes to DIR/export/)
 (python -c "import keras_gan; print(keras_gan.zoo.names())").
 Exit status 2 (and no JSON written) for bad arguments, an unknown checkpoint or missing data.
 """
@@ -282,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file or a zoo name")
+    parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name or a NAME.weights.h5 export")
     parser.add_argument("--split", default="test", help="facades split: train, val or test (default test)")
     parser.add_argument("--data-dir", help="facades folder (default: $KERAS_GAN_DATA_DIR)")
     parser.add_argument("--mode", choices=TRANSLATE_MODES, default="paper",

@@ -492,7 +492,8 @@ _EXAMPLES = """examples:
   python -m evaluation.parzen runs/gan.keras --sigma 0.2 --no-baseline
   python -m evaluation.parzen samples.npy --num-samples 1000 --num-test 500   # quick check
 
-CKPT is a .keras file saved by model.save(...), a model-zoo name, or a .npy
+CKPT is a .keras file saved by model.save(...), a model-zoo name, a zoo export
+NAME.weights.h5 (python -m zoo.train writes DIR/export/NAME.weights.h5), or a .npy
 array of samples (N, 28, 28[, 1]) or (N, 784): uint8 0..255 or floats in [0, 1].
 Exit status 2 (and no JSON written) for bad arguments, an unknown checkpoint or missing data.
 """
@@ -520,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name, or a .npy of samples")
+    parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name, a NAME.weights.h5 export, or a .npy of samples")
     parser.add_argument("--data-dir", help="MNIST folder (default: $KERAS_GAN_DATA_DIR)")
     add = parser.add_argument
     add("--num-samples", type=_positive(int), default=NUM_SAMPLES, help="generator samples (default 10000)")
