@@ -8,7 +8,16 @@ import pytest
 import keras_gan
 from keras_gan import datasets, networks
 
-TIME_BUDGET_S = 120  # measured: 7-22 s on 2 CPU cores depending on the backend
+# Process CPU time, not wall time: a busy machine stretches the clock (166 s wall
+# measured for torch beside three training jobs) but not the work done. Measured
+# there: 9 s (JAX), 15 s (TensorFlow), 32 s (torch, one thread) of CPU time.
+CPU_BUDGET_S = 120
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread(one_torch_thread):
+    """See `tests.conftest.one_torch_thread`."""
+    yield
 
 
 def test_ring_of_eight_gaussians_covers_at_least_six_modes():
@@ -24,13 +33,13 @@ def test_ring_of_eight_gaussians_covers_at_least_six_modes():
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
     )
-    start = time.perf_counter()
+    start = time.process_time()
     gan.fit(data, batch_size=256, epochs=50, verbose=0)
-    elapsed = time.perf_counter() - start
+    cpu_seconds = time.process_time() - start
     covered, quality = datasets.count_covered_modes(gan.generate(4000, seed=0))
     assert covered >= 6, f"only {covered}/8 modes covered"
     assert quality >= 0.4, f"only {quality:.0%} of samples within 3 std of a mode"
-    assert elapsed < TIME_BUDGET_S
+    assert cpu_seconds < CPU_BUDGET_S, f"took {cpu_seconds:.0f} s of CPU time"
 
 
 def test_untrained_generator_covers_no_mode():
