@@ -17,7 +17,8 @@ from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
 from tests.parity_worker_cgan import make_inputs, run_step
 
 NUM_CLASSES = 8
-LEARNING_TIME_BUDGET_S = 60  # measured 5-25 s on 2 busy CPU cores, depending on the backend
+# Process CPU time (a loaded machine stretches wall time, not work); measured 5-25 s.
+LEARNING_CPU_BUDGET_S = 60
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -77,14 +78,14 @@ def test_each_label_generates_its_own_mode_of_the_ring():
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
     )
-    start = time.perf_counter()
+    start = time.process_time()
     model.fit(images, labels, batch_size=256, epochs=24, verbose=0)
-    elapsed = time.perf_counter() - start
+    cpu_seconds = time.process_time() - start
     wanted = np.repeat(np.arange(NUM_CLASSES), 500)
     accuracy = datasets.per_label_mode_accuracy(model.generate(wanted, seed=0), wanted)
     assert accuracy.min() >= 0.8, f"per-label accuracy {np.round(accuracy, 2)}"
     assert accuracy.mean() >= 0.9, f"per-label accuracy {np.round(accuracy, 2)}"
-    assert elapsed < LEARNING_TIME_BUDGET_S
+    assert cpu_seconds < LEARNING_CPU_BUDGET_S, f"took {cpu_seconds:.0f} s of CPU time"
 
 
 def test_untrained_model_fails_the_per_label_measure():
