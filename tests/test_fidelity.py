@@ -322,3 +322,18 @@ def test_command_line_bad_input_exits_2_and_writes_nothing(argv, message, tmp_pa
     assert fidelity.main(argv) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "cache").exists()
+
+
+def test_classifier_reads_real_digits_and_refuses_bad_images(data_dir):
+    """`predict_labels` (used to check a CGAN's conditioning) on real test digits."""
+    from evaluation import mnist_classifier
+
+    test = datasets.mnist("test", data_dir=data_dir, limit=1000)
+    predicted = mnist_classifier.predict_labels(test.images, batch_size=300)
+    assert predicted.shape == (1000,) and np.mean(predicted == test.labels) >= 0.98
+    as_uint8 = np.round(test.images[:50, ..., 0] * 255).astype(np.uint8)  # (N, 28, 28) uint8 too
+    assert np.mean(mnist_classifier.predict_labels(as_uint8) == predicted[:50]) >= 0.96
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\[, 1\]\)"):
+        mnist_classifier.predict_labels(np.zeros((2, 32, 32), "float32"))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        mnist_classifier.predict_labels(np.full((2, 28, 28), -1.0, "float32"))
