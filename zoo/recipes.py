@@ -8,6 +8,9 @@ selection. `zoo/train.py` runs any of them the same way.
   batch 100, lr 0.1 divided by 1.000004 every update (min 1e-6), momentum 0.5
   -> 0.7 linearly over epochs 1..250, k = 1, non-saturating generator loss,
   generator output bias from the data marginals, dropout 0.2 / 0.5 in D.
+- dcgan-mnist (not in the paper; Radford et al. 2016's guidelines): the
+  convolutional pair of `keras_gan.networks.dcgan`, z ~ N(0, I), Adam 2e-4 /
+  beta_1 0.5, batch 128, 25 epochs; selected like gan-mnist.
 - cgan-mnist (Mirza & Osindero 2014, section 4.1): the same SGD rule with
   decay factor 1.00004, batch 100, dropout 0.5 in both networks, z from the
   unit hypercube; validation Parzen on 10,000 samples split evenly over the
@@ -99,6 +102,14 @@ def _gan_mnist_score(model, data):
     return validation_parzen(model.generate(10000, seed=0), data["validation"].images)
 
 
+def _dcgan_compile(model, steps_per_epoch):
+    """DCGAN's optimiser (Radford et al. 2016, section 4): Adam, lr 2e-4, beta_1 0.5, both networks."""
+    import keras
+
+    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+
+
 def _cgan_mnist_build(data):
     from keras_gan import networks, zoo
 
@@ -126,7 +137,7 @@ def _facades_data(data_dir, limit=None):
     }
 
 
-def _pix2pix_build(name):
+def _registry_build(name):
     def build(data):
         from keras_gan import zoo
 
@@ -181,7 +192,7 @@ def _pix2pix_recipe(name):
         epochs=200,
         batch_size=1,
         load_data=_facades_data,
-        build=_pix2pix_build(name),
+        build=_registry_build(name),
         compile=_pix2pix_compile,
         fit_inputs=lambda data: data["train"],
         score=_pix2pix_score,
@@ -214,6 +225,26 @@ RECIPES: dict[str, Recipe] = {
         evaluate=parzen_test_metrics,
         evaluate_command="python -m evaluation.parzen gan-mnist",
         deviations=(PARZEN_MODEL_SELECTION,),
+    ),
+    "dcgan-mnist": Recipe(
+        name="dcgan-mnist",
+        epochs=25,
+        batch_size=128,
+        load_data=_mnist_data,
+        build=_registry_build("dcgan-mnist"),
+        compile=_dcgan_compile,
+        fit_inputs=lambda data: data["train"].images,
+        score=_gan_mnist_score,
+        sample_grid=lambda model, data, seed: (model.generate(100, seed=seed), (0.0, 1.0), 10),
+        description=__doc__,
+        evaluate=parzen_test_metrics,
+        evaluate_command="python -m evaluation.parzen dcgan-mnist",
+        deviations=(
+            PARZEN_MODEL_SELECTION,
+            "Not the GAN paper's networks: a DCGAN-style pair (strided convolutions, batch norm in G, "
+            "LeakyReLU and dropout 0.3 in D), z ~ N(0, I), Adam(2e-4, beta_1 0.5), batch 128 (DCGAN's "
+            "optimiser settings); the GAN objective with the non-saturating generator loss.",
+        ),
     ),
     "cgan-mnist": Recipe(
         name="cgan-mnist",

@@ -25,6 +25,21 @@ def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240,
     )
 
 
+def dcgan_mnist(latent_dim: int = 100, width: int = 64, dropout: float = 0.3,
+                seed: int | None = None) -> keras.Model:
+    """The DCGAN-style convolutional pair on MNIST (keras_gan.networks.dcgan)."""
+    from keras_gan import networks
+    from keras_gan.models import GAN
+
+    return GAN(
+        networks.dcgan_generator(latent_dim=latent_dim, width=width),
+        networks.dcgan_discriminator(width=width, dropout=dropout),
+        latent_dim=latent_dim,
+        latent_prior="normal",
+        seed=seed,
+    )
+
+
 def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.5,
                generator_dropout: float = 0.5, discriminator_input_dropout: float = 0.0,
                latent_prior: str = "unit_hypercube", seed: int | None = None) -> keras.Model:

@@ -58,6 +58,22 @@ ENTRIES: tuple[ZooEntry, ...] = (
         card="zoo/cards/gan-mnist.md",
     ),
     ZooEntry(
+        name="dcgan-mnist",
+        family="gan",
+        description="A DCGAN-style convolutional pair (Radford et al. 2016, adapted to 28x28; width 32 "
+                    "for CPU training) with the GAN objective on MNIST train[0:50000]; not in the GAN paper.",
+        builder="dcgan_mnist",
+        config={"latent_dim": 100, "width": 32, "dropout": 0.3},
+        dataset="MNIST train[0:50000] (validation train[50000:60000] for model selection)",
+        recipe="python -m zoo.train dcgan-mnist",
+        weights_file="dcgan-mnist.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"parzen_ll": 225.0, "parzen_se": 2.0,
+                       "source": _PAPER_GAN + "; the paper's MLP GAN, for comparison"},
+        card="zoo/cards/dcgan-mnist.md",
+    ),
+    ZooEntry(
         name="cgan-mnist",
         family="cgan",
         description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit.",
