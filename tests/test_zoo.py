@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -111,6 +112,9 @@ def _train(*args, timeout=600):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="two real zoo.train runs cost about 100 s: run once, in the torch pass (the "
+                           "shortest); the training step itself is tested on every backend")
 def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data_dir, tmp_path):
     """A real (tiny) run of the recipe end to end: 1 epoch on 300 images, then resumed to 2."""
     import json
@@ -146,8 +150,6 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
 def _recorded_on_this_backend(entry) -> bool:
     """Metrics are reproduced exactly on the backend that measured them (the
     registry says which); other backends draw other noise and dropout masks."""
-    import keras
-
     return keras.backend.backend() == entry.metrics["backend"]
 
 
