@@ -16,10 +16,9 @@ def generate_samples(model, num_samples: int, seed: int):
     grid row per class)."""
     num_classes = getattr(model, "num_classes", None)
     if num_classes:
-        import numpy as np
+        from evaluation.sources import class_labels  # the split the evaluation itself uses
 
-        labels = np.arange(num_samples) * int(num_classes) // num_samples
-        return model.generate(labels, seed=seed)
+        return model.generate(class_labels(num_samples, int(num_classes)), seed=seed)
     return model.generate(num_samples, seed=seed)
 
 

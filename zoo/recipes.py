@@ -121,7 +121,9 @@ def _cgan_mnist_build(data):
 
 def balanced_labels(num_samples: int = 10000, num_classes: int = 10) -> np.ndarray:
     """`num_samples` labels split evenly over the classes (the CGAN paper's evaluation)."""
-    return np.arange(num_samples) * num_classes // num_samples
+    from evaluation.sources import class_labels
+
+    return class_labels(num_samples, num_classes)
 
 
 def _cgan_mnist_score(model, data):
