@@ -149,10 +149,9 @@ def main(argv=None) -> int:
         "command": "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv),
         "epochs_run": _epochs_run(out),
         "limit": args.limit,
-        "data_dir": args.data_dir,
     }
     if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
-        summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out)
+        summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out, args.data_dir)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
@@ -165,14 +164,14 @@ def _epochs_run(out: str) -> int:
     return int(json.load(open(clock))["epochs"]) if os.path.isfile(clock) else 0
 
 
-def _evaluate_and_write_card(name: str, recipe, summary: dict, out: str) -> dict:
+def _evaluate_and_write_card(name: str, recipe, summary: dict, out: str, data_dir: str | None) -> dict:
     """The recipe's test metrics on the exported weights -> evaluation.json and card.md."""
     from keras_gan import zoo
     from zoo.card import render_card
 
     model = zoo.load(name, weights=summary["export"])
     print(f"evaluating the export on the test split ({recipe.evaluate_command}) ...", flush=True)
-    evaluation = recipe.evaluate(model, summary.get("data_dir"))
+    evaluation = recipe.evaluate(model, data_dir)
     with open(os.path.join(out, "evaluation.json"), "w") as f:
         json.dump(evaluation, f, indent=2)
     with open(os.path.join(out, "card.md"), "w") as f:
