@@ -130,6 +130,7 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
     assert len(history) == 3  # header + one row per epoch: the second run resumed, it did not restart
     summary = json.loads((out / "summary.json").read_text())
     assert summary["epochs_run"] == 2 and summary["limit"] == 300
+    assert summary["seed"] == 0  # no --seed: the recipe's seed (gan-mnist's is 0)
     export = out / "export" / "gan-mnist.weights.h5"
     assert summary["sha256"] == zoo.sha256_of(str(export))
     evaluation = json.loads((out / "evaluation.json").read_text())
@@ -143,7 +144,7 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
     assert again.mean == pytest.approx(evaluation["parzen_ll"], abs=0.01)
     card = (out / "card.md").read_text()
     for text in (f"{evaluation['parzen_ll']:.4g} +- ", "| 225 +- 2 |", "2 run of the recipe's 300",
-                 "first 300 training examples", summary["sha256"], "Model selection"):
+                 "first 300 training examples", summary["sha256"], "Model selection", ", seed 0 |"):
         assert text in card, text
 
 
@@ -179,3 +180,24 @@ def test_pix2pix_facades_paired_metrics_are_reproduced(data_dir):
     assert result.l1 == pytest.approx(entry.metrics["l1"], abs=5e-4 if tight else 0.01)
     assert result.psnr == pytest.approx(entry.metrics["psnr"], abs=0.01 if tight else 0.3)
     assert result.ssim == pytest.approx(entry.metrics["ssim"], abs=5e-4 if tight else 0.02)
+
+
+def test_cgan_card_reports_label_agreement_and_the_recipe_seed():
+    """The CGAN card carries the conditioning check beside Parzen, and both commands point
+    at the export; the recipe's default seed is the one its checkpoint was trained with."""
+    from zoo.card import render_card
+    from zoo.recipes import RECIPES
+
+    recipe = RECIPES["cgan-mnist"]
+    export = "out/export/cgan-mnist.weights.h5"
+    summary = {"export": export, "sha256": "ab" * 32, "command": "python -m zoo.train cgan-mnist",
+               "epochs_run": 3, "best_epoch": 2, "best_validation_score": 10.0, "wall_time_s": 60.0,
+               "machine": "test", "backend": "jax", "seed": recipe.seed, "limit": None}
+    evaluation = {"parzen_ll": 130.0, "parzen_se": 2.0, "parzen_sigma": 0.2, "real_data_parzen_ll": 241.0,
+                  "label_agreement": 0.9, "classifier_test_accuracy": 0.99}
+    card = render_card(zoo.get_entry("cgan-mnist"), recipe, summary, evaluation)
+    assert recipe.seed == 1 and "jax, seed 1 |" in card
+    assert "| label agreement" in card and "**0.9**" in card and "real MNIST test digits | 0.99 |" in card
+    assert f"python -m evaluation.parzen {export}; python -m evaluation.label_agreement {export}" in card
+    assert "| 132 +- 1.8 |" in card and "Trained 3 of the recipe's 300 epochs." in card
+    assert "No dropout in G" in card

@@ -20,6 +20,8 @@ METRIC_LABELS = {
     "l1": ("L1 on [-1, 1], test split (lower is better)", False),
     "psnr": ("PSNR (dB), test split", True),
     "ssim": ("SSIM, test split", True),
+    "label_agreement": ("label agreement: share of 10,000 samples the MNIST classifier reads as the asked "
+                        "digit (chance 0.1)", True),
 }
 
 
@@ -56,12 +58,12 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
         f"| epochs | {summary['epochs_run']} run of the recipe's {recipe.epochs}; exported: epoch "
         f"{summary['best_epoch']} (best validation score {_format(summary['best_validation_score'])}) |",
         f"| wall time, machine | {hours} h {rest // 60} min ({summary['wall_time_s']:.0f} s); {summary['machine']} |",
-        f"| backend | {summary['backend']} |",
+        f"| backend, seed | {summary['backend']}, seed {summary.get('seed', 0)} |",
         "",
         "## Measured on the exported weights",
         "",
         f"Measured by `zoo.train` right after training, with the code of `{recipe.evaluate_command}`; "
-        f"for this file: `{recipe.evaluate_command.replace(entry.name, export, 1)}`.",
+        f"for this file: `{recipe.evaluate_command.replace(entry.name, export)}`.",
         "",
         "| metric | this model | paper |",
         "|---|---|---|",
@@ -77,6 +79,8 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
         lines.append(f"| {METRIC_LABELS[key][0]} | **{ours}** | {paper_text} |")
     if "real_data_parzen_ll" in evaluation:
         lines.append(f"| same protocol, real training images as samples | {_format(evaluation['real_data_parzen_ll'])} | |")
+    if "classifier_test_accuracy" in evaluation:
+        lines.append(f"| the same classifier on the real MNIST test digits | {_format(evaluation['classifier_test_accuracy'])} | |")
     if entry.paper_metrics.get("source"):
         lines += ["", f"Paper: {entry.paper_metrics['source']}."]
     deviations = list(recipe.deviations)

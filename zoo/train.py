@@ -44,7 +44,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default=None, help="output folder (default: outputs/zoo/NAME)")
     p.add_argument("--backend", choices=["jax", "tensorflow", "torch"], default=None,
                    help="Keras backend (default: $KERAS_BACKEND, else jax)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed (default: the recipe's, the one its checkpoint was trained with)")
     p.add_argument("--score-every", type=int, default=1, help="validation scoring period in epochs")
     p.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras fit verbosity")
     p.add_argument("--limit", type=int, default=None,
@@ -86,7 +87,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     os.makedirs(out, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    seed = recipe.seed if args.seed is None else args.seed
+    keras.utils.set_random_seed(seed)
     model = recipe.build(data)
     x = recipe.fit_inputs(data)
     x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
@@ -119,7 +121,7 @@ def main(argv=None) -> int:
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
     if recipe.sample_grid is not None:
-        callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), args.seed))
+        callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
     previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
     start = time.time()
@@ -149,6 +151,7 @@ def main(argv=None) -> int:
         "command": "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv),
         "epochs_run": _epochs_run(out),
         "limit": args.limit,
+        "seed": seed,
     }
     if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
         summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out, args.data_dir)

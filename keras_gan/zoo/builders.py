@@ -42,8 +42,14 @@ def dcgan_mnist(latent_dim: int = 100, width: int = 64, dropout: float = 0.3,
 
 def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.5,
                generator_dropout: float = 0.5, discriminator_input_dropout: float = 0.0,
+               discriminator_max_col_norm: float | None = None,
                latent_prior: str = "unit_hypercube", seed: int | None = None) -> keras.Model:
-    """The CGAN paper's MNIST pair (Mirza & Osindero 2014, section 4.1)."""
+    """The CGAN paper's MNIST pair (Mirza & Osindero 2014, section 4.1).
+
+    The defaults are the paper's; `discriminator_input_dropout` and
+    `discriminator_max_col_norm` add the GAN paper's discriminator treatment
+    (pixel dropout 0.2, maxout column norms <= 1.9365), which the zoo entry uses.
+    """
     from keras_gan import networks
     from keras_gan.models import ConditionalGAN
 
@@ -51,7 +57,8 @@ def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.
         networks.conditional_mnist_generator(latent_dim=latent_dim, num_classes=num_classes,
                                              generator_dropout=generator_dropout),
         networks.conditional_mnist_discriminator(num_classes=num_classes, dropout=dropout,
-                                                 input_dropout=discriminator_input_dropout),
+                                                 input_dropout=discriminator_input_dropout,
+                                                 max_col_norm=discriminator_max_col_norm),
         latent_prior=latent_prior,
         seed=seed,
     )
