@@ -201,3 +201,34 @@ def test_cgan_card_reports_label_agreement_and_the_recipe_seed():
     assert f"python -m evaluation.parzen {export}; python -m evaluation.label_agreement {export}" in card
     assert "| 132 +- 1.8 |" in card and "Trained 3 of the recipe's 300 epochs." in card
     assert "No dropout in G" in card
+
+
+@pytest.mark.parametrize("keep, exported", [("best", 2), ("last", 3)])
+def test_export_keeps_the_best_or_the_last_epoch_and_survives_a_restart(tmp_path, keep, exported):
+    """GAN recipes export the best validation epoch; pix2pix's keep the last (the paper's final model)."""
+    import json
+
+    from zoo.selection import BestValidationExport
+
+    scores = iter([1.0, 3.0, 2.0, 0.5])
+    epoch_now = {}
+    export, state = tmp_path / "export" / "m.weights.h5", tmp_path / "best.json"
+
+    def make():
+        return BestValidationExport(lambda model: next(scores), str(export), str(state), metric_name="val_x",
+                                    keep=keep, save_fn=lambda path: open(path, "w").write(str(epoch_now["e"])))
+
+    callback = make()
+    for epoch in range(3):
+        epoch_now["e"] = epoch + 1
+        callback.on_epoch_end(epoch)
+    assert export.read_text() == str(exported)
+    saved = json.loads(state.read_text())
+    assert (saved["best_epoch"], saved["exported_epoch"], saved["keep"]) == (2, exported, keep)
+    assert (tmp_path / "val_x.csv").read_text().splitlines() == ["epoch,score", "1,1.0000", "2,3.0000", "3,2.0000"]
+    resumed = make()  # a resumed run keeps the best so far: a worse epoch 4 does not replace it under "best"
+    epoch_now["e"] = 4
+    resumed.on_epoch_end(3)
+    assert export.read_text() == ("2" if keep == "best" else "4") and resumed.best == 3.0
+    with pytest.raises(ValueError, match="keep must be"):
+        BestValidationExport(lambda m: 0.0, str(export), str(tmp_path / "other.json"), keep="first")

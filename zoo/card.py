@@ -29,6 +29,16 @@ def _format(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _exported(summary: dict) -> str:
+    """Which epoch the file holds, and why."""
+    epoch = summary.get("exported_epoch", summary["best_epoch"])
+    score = summary.get("exported_validation_score", summary["best_validation_score"])
+    if summary.get("keep", "best") == "last":
+        return (f"epoch {epoch}, the last (validation score {_format(score)}; the best was "
+                f"{_format(summary['best_validation_score'])} at epoch {summary['best_epoch']})")
+    return f"epoch {epoch} (best validation score {_format(score)})"
+
+
 def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
     """Markdown for one trained model (see the module docstring).
 
@@ -55,8 +65,7 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
         f"| data | {entry.dataset}"
         + (f"; only the first {summary['limit']} training examples (--limit)" if summary.get("limit") else "")
         + " |",
-        f"| epochs | {summary['epochs_run']} run of the recipe's {recipe.epochs}; exported: epoch "
-        f"{summary['best_epoch']} (best validation score {_format(summary['best_validation_score'])}) |",
+        f"| epochs | {summary['epochs_run']} run of the recipe's {recipe.epochs}; exported: {_exported(summary)} |",
         f"| wall time, machine | {hours} h {rest // 60} min ({summary['wall_time_s']:.0f} s); {summary['machine']} |",
         f"| backend, seed | {summary['backend']}, seed {summary.get('seed', 0)} |",
         "",

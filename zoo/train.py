@@ -113,7 +113,8 @@ def main(argv=None) -> int:
         fresh.save_weights(path)
 
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
-                                    every=args.score_every, save_fn=save_weights)
+                                    every=args.score_every, save_fn=save_weights,
+                                    metric_name=recipe.score_name, keep=recipe.keep)
     callbacks = [
         # delete_checkpoint=False: a finished run can be extended with a larger --epochs.
         keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), delete_checkpoint=False),
@@ -144,6 +145,9 @@ def main(argv=None) -> int:
         "batch_size": recipe.batch_size,
         "wall_time_s": round(previous + time.time() - start, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "keep": recipe.keep,
+        "exported_epoch": best.get("exported_epoch", best.get("best_epoch")),
+        "exported_validation_score": best.get("exported_score", best.get("best")),
         "best_epoch": best.get("best_epoch"),
         "best_validation_score": best.get("best"),
         "export": export_path,
