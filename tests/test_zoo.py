@@ -95,6 +95,15 @@ def test_published_checkpoints_match_their_hash_and_run(name):
         samples = model.generate(8, seed=0)
         assert samples.shape == (8, 28, 28, 1) and np.isfinite(samples).all()
         assert samples.std() > 0.05  # a trained generator, not a constant image
+    elif entry.family == "cgan":
+        samples = model.generate(np.repeat(np.arange(10), 4), seed=0)
+        assert samples.shape == (40, 28, 28, 1) and np.isfinite(samples).all()
+        per_digit = samples.reshape(10, 4, -1)
+        assert per_digit.std(axis=1).mean() > 0.02  # z matters: not one image per digit
+        assert np.abs(per_digit.mean(axis=1)[:, None] - per_digit.mean(axis=1)[None]).mean() > 0.02  # y matters
+    else:
+        outputs = model.translate(np.zeros((1, 256, 256, 3), "float32"), batch_size=1, seed=0)
+        assert outputs.shape == (1, 256, 256, 3) and np.isfinite(outputs).all()
 
 
 def test_train_command_rejects_unknown_names_and_bad_epochs():
@@ -167,6 +176,23 @@ def test_gan_mnist_parzen_score_is_reproduced(data_dir):
         assert result.mean == pytest.approx(recorded, abs=0.01)
     else:  # another backend's random stream: another 10,000 samples of the same model
         assert abs(result.mean - recorded) < 3 * entry.metrics["parzen_se"]
+
+
+def test_cgan_mnist_parzen_and_label_agreement_are_reproduced(data_dir):
+    from evaluation.label_agreement import label_agreement
+    from evaluation.parzen import evaluate
+
+    entry = zoo.get_entry("cgan-mnist")
+    if not entry.sha256:
+        pytest.skip("cgan-mnist has no published checkpoint")
+    result = evaluate("cgan-mnist", data_dir=data_dir, baseline=False, progress=False)
+    agreement = label_agreement("cgan-mnist", data_dir=data_dir, baseline=False, progress=False).agreement
+    if _recorded_on_this_backend(entry):
+        assert result.mean == pytest.approx(entry.metrics["parzen_ll"], abs=0.01)
+        assert agreement == pytest.approx(entry.metrics["label_agreement"], abs=1e-4)
+    else:  # another backend's noise: other samples of the same model
+        assert abs(result.mean - entry.metrics["parzen_ll"]) < 3 * entry.metrics["parzen_se"]
+        assert agreement == pytest.approx(entry.metrics["label_agreement"], abs=0.015)
 
 
 def test_pix2pix_facades_paired_metrics_are_reproduced(data_dir):
