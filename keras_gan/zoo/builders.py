@@ -11,14 +11,18 @@ import keras
 
 
 def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240, pieces: int = 5,
-              seed: int | None = None) -> keras.Model:
-    """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp)."""
+              max_col_norm: float | None = None, seed: int | None = None) -> keras.Model:
+    """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp).
+
+    `max_col_norm=1.9365` adds the reference code's cap on D's maxout column
+    norms (unstated in the paper; the zoo entry was trained without it).
+    """
     from keras_gan import networks
     from keras_gan.models import GAN
 
     return GAN(
         networks.mnist_generator(latent_dim=latent_dim, hidden_units=hidden_units),
-        networks.mnist_discriminator(units=units, pieces=pieces),
+        networks.mnist_discriminator(units=units, pieces=pieces, max_col_norm=max_col_norm),
         latent_dim=latent_dim,
         latent_prior="uniform",
         seed=seed,
