@@ -76,7 +76,8 @@ ENTRIES: tuple[ZooEntry, ...] = (
     ZooEntry(
         name="cgan-mnist",
         family="cgan",
-        description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit.",
+        description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit; "
+                    "no dropout in G, z ~ U(-sqrt 3, sqrt 3) and the GAN code's D regularisers (card).",
         builder="cgan_mnist",
         # The paper's networks (section 4.1) without G's dropout, z ~ U(-sqrt 3, sqrt 3) and the
         # GAN paper code's discriminator treatment: the paper's exact configuration collapses
