@@ -108,7 +108,11 @@ def test_published_checkpoints_match_their_hash_and_run(name):
 
 def test_train_command_rejects_unknown_names_and_bad_epochs():
     for args, message in ((["gan-mnst"], "did you mean 'gan-mnist'"), (["gan-mnist", "--epochs", "0"], "--epochs"),
-                          (["gan-mnist", "--limit", "0"], "--limit")):
+                          (["gan-mnist", "--limit", "0"], "--limit"),
+                          (["gan-mnist", "--initial-epoch", "5"], "--initial-epoch needs --init-from"),
+                          (["gan-mnist", "--init-from", "no/such.weights.h5"], "no such file"),
+                          (["gan-mnist", "--init-from", "pretrained", "--initial-epoch", "300"],
+                           "leaves nothing to train")):
         proc = subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
@@ -155,6 +159,44 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
     for text in (f"{evaluation['parzen_ll']:.4g} +- ", "| 225 +- 2 |", "2 run of the recipe's 300",
                  "first 300 training examples", summary["sha256"], "Model selection", ", seed 0 |"):
         assert text in card, text
+
+
+def test_train_command_rejects_a_corrupt_init_file_before_writing_anything(data_dir, tmp_path):
+    bad = tmp_path / "bad.weights.h5"
+    bad.write_bytes(b"not an HDF5 file")
+    out = tmp_path / "run"
+    proc = _train("gan-mnist", "--init-from", str(bad), "--initial-epoch", "3", "--limit", "300",
+                  "--data-dir", data_dir, "--out", str(out), timeout=300)
+    assert proc.returncode == 2 and "--init-from" in proc.stderr and "corrupt" in proc.stderr, proc.stderr[-2000:]
+    assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="a real zoo.train run costs about 50 s: run once, in the torch pass")
+def test_train_command_continues_a_shipped_checkpoint(data_dir, tmp_path):
+    """--init-from: the run starts from the checkpoint's networks (not the paper's init) and
+    counts epochs on from --initial-epoch; the card names the restarted optimizer."""
+    import json
+
+    entry = zoo.get_entry("gan-mnist")
+    if not entry.sha256:
+        pytest.skip("gan-mnist has no published checkpoint")
+    out = tmp_path / "run"
+    proc = _train("gan-mnist", "--init-from", "pretrained", "--initial-epoch", "10", "--epochs", "11",
+                  "--limit", "300", "--data-dir", data_dir, "--out", str(out), "--verbose", "0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = (out / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("10,")  # one epoch, Keras' 0-based index 10
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["warm_start"] == {"init_from": "pretrained", "initial_epoch": 10, "sha256": entry.sha256}
+    shipped = zoo.load("gan-mnist")
+    continued = zoo.load("gan-mnist", weights=str(out / "export" / "gan-mnist.weights.h5"))
+    fresh = zoo.build("gan-mnist")
+    moved = np.mean([np.abs(to_numpy(a) - to_numpy(b)).mean() for a, b in zip(continued.weights, shipped.weights)])
+    apart = np.mean([np.abs(to_numpy(a) - to_numpy(b)).mean() for a, b in zip(fresh.weights, shipped.weights)])
+    assert 0 < moved < 0.2 * apart  # three SGD steps from the checkpoint, not a new network
+    assert "without its optimizer state" in (out / "card.md").read_text()
 
 
 def _recorded_on_this_backend(entry) -> bool:

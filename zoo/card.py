@@ -97,6 +97,12 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
         deviations.append(f"Trained {summary['epochs_run']} of the recipe's {recipe.epochs} epochs.")
     if summary.get("limit"):
         deviations.append(f"Trained on the first {summary['limit']} training examples only.")
+    warm = summary.get("warm_start")
+    if warm:
+        deviations.append(
+            f"Continued from `{warm['init_from']}` (sha256 `{warm['sha256'][:12]}...`, {warm['initial_epoch']} "
+            "epochs) without its optimizer state: the optimizers restarted at that epoch, and the wall "
+            "time above counts only the continued epochs.")
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {text}" for text in deviations] or ["- none"]
     return "\n".join(lines) + "\n"

@@ -4,10 +4,15 @@
     python -m zoo.train gan-mnist --epochs 5          # a short run
     python -m zoo.train gan-mnist --out DIR           # re-run: resumes where DIR stopped
     python -m zoo.train gan-mnist --epochs 1 --limit 1000 --out /tmp/try   # a smoke test
+    python -m zoo.train pix2pix-facades --init-from pretrained --initial-epoch 75 --epochs 200
+                                                      # continue a shipped checkpoint
 
 What it writes under --out:
   backup/            Keras BackupAndRestore state (model + both optimizers): an
                      interrupted run resumes from its last finished epoch.
+                     Without a backup (a new machine, a lost output folder),
+                     --init-from continues from exported weights instead; the
+                     optimizers then start afresh, which the card names.
   samples/           a PNG grid of samples after every epoch (fixed latents).
   history.csv        the logged losses (and the validation score) per epoch.
   export/NAME.weights.h5  the weights of the epoch with the best validation
@@ -52,6 +57,13 @@ def parse_args(argv=None):
                    help="train on the first N training examples only (quick runs; named on the card)")
     p.add_argument("--no-eval", action="store_true",
                    help="skip the final test-split evaluation and the card")
+    p.add_argument("--init-from", default=None, metavar="WEIGHTS",
+                   help="start from these network weights ('pretrained' = the zoo checkpoint, or a "
+                        ".weights.h5 path) instead of the paper's initialisation; ignored when --out "
+                        "holds a backup, which restores the optimizers too")
+    p.add_argument("--initial-epoch", type=int, default=0,
+                   help="epochs the --init-from weights were already trained for (the run counts on "
+                        "from there to --epochs)")
     args = p.parse_args(argv)
     if args.name not in RECIPES:
         import difflib
@@ -65,6 +77,15 @@ def parse_args(argv=None):
         p.error("--limit must be >= 1")
     if args.score_every < 1:
         p.error("--score-every must be >= 1")
+    if args.initial_epoch < 0:
+        p.error("--initial-epoch must be >= 0")
+    if args.initial_epoch and args.init_from is None:
+        p.error("--initial-epoch needs --init-from: the epochs must have trained some weights")
+    if args.init_from not in (None, "pretrained") and not os.path.isfile(args.init_from):
+        p.error(f"--init-from {args.init_from}: no such file (give a .weights.h5 export or 'pretrained')")
+    epochs = args.epochs or RECIPES[args.name].epochs
+    if args.init_from is not None and args.initial_epoch >= epochs:
+        p.error(f"--initial-epoch {args.initial_epoch} leaves nothing to train: raise --epochs above it")
     return args
 
 
@@ -86,6 +107,15 @@ def main(argv=None) -> int:
     except (FileNotFoundError, datasets.DataFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    backup_dir = os.path.join(out, "backup")
+    warm_start = args.init_from is not None and not os.path.isdir(backup_dir)
+    if warm_start:  # checked before anything is written
+        try:
+            source_path = _weights_path(args.name, args.init_from)
+            source = zoo.load(args.name, weights=source_path)
+        except zoo.ZooWeightsError as e:
+            print(f"error: --init-from: {e}", file=sys.stderr)
+            return 2
     os.makedirs(out, exist_ok=True)
     seed = recipe.seed if args.seed is None else args.seed
     keras.utils.set_random_seed(seed)
@@ -98,6 +128,18 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     recipe.compile(model, steps_per_epoch)
+    if warm_start:
+        # Same order as save_weights below: the networks' variables, no optimizer state.
+        for target, weight in zip(model.weights, source.weights):
+            target.assign(weight.value)
+        del source
+        print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
+              "optimizer state starts afresh", file=sys.stderr)
+        with open(os.path.join(out, "warm_start.json"), "w") as f:
+            json.dump({"init_from": args.init_from, "initial_epoch": args.initial_epoch,
+                       "sha256": zoo.sha256_of(source_path)}, f)
+    elif args.init_from is not None:
+        print(f"{backup_dir} exists: resuming from it; --init-from is ignored", file=sys.stderr)
 
     export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
 
@@ -117,7 +159,7 @@ def main(argv=None) -> int:
                                     metric_name=recipe.score_name, keep=recipe.keep)
     callbacks = [
         # delete_checkpoint=False: a finished run can be extended with a larger --epochs.
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
         exporter,
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
@@ -125,6 +167,7 @@ def main(argv=None) -> int:
         callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
     previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
+    initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     start = time.time()
 
     class _Clock(keras.callbacks.Callback):
@@ -134,7 +177,8 @@ def main(argv=None) -> int:
 
     callbacks.append(_Clock())
     batching = {"batch_size": recipe.batch_size} if hasattr(x, "shape") else {}  # arrays only
-    history = model.fit(x, y, epochs=epochs, callbacks=callbacks, verbose=args.verbose, **batching)
+    history = model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                        verbose=args.verbose, **batching)
     if history.history:
         utils.save_history_plot(os.path.join(out, "losses.png"), history.history, args.name)
     best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}
@@ -156,6 +200,8 @@ def main(argv=None) -> int:
         "epochs_run": _epochs_run(out),
         "limit": args.limit,
         "seed": seed,
+        "warm_start": (json.load(open(os.path.join(out, "warm_start.json")))
+                       if os.path.isfile(os.path.join(out, "warm_start.json")) else None),
     }
     if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
         summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out, args.data_dir)
@@ -163,6 +209,16 @@ def main(argv=None) -> int:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _weights_path(name: str, init_from: str) -> str:
+    """The file --init-from names ('pretrained' resolves through the zoo, sha256 checked)."""
+    if init_from != "pretrained":
+        return init_from
+    from keras_gan.zoo import registry, resolve
+
+    entry = registry.get_entry(name)
+    return resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
 
 
 def _epochs_run(out: str) -> int:
