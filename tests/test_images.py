@@ -15,3 +15,14 @@ def test_grid_layout_and_png(tmp_path):
     assert Image.open(path).size[0] > 0
     with pytest.raises(ValueError, match="expects"):
         image_grid(np.zeros((3,)))
+
+
+def test_history_plot_takes_real_epochs_and_rejects_a_mismatch(tmp_path):
+    from keras_gan.utils import save_history_plot
+
+    history = {"d_loss": [0.5, 0.4, 0.3], "g_loss": [2.0, 2.1, 2.2]}
+    path = save_history_plot(str(tmp_path / "c" / "losses.png"), history, "t", epochs=[76, 77, 78])
+    assert Image.open(path).size[0] > 0
+    with pytest.raises(ValueError, match="3 epochs for series of lengths \\[2\\]"):
+        save_history_plot(str(tmp_path / "bad.png"), {"d_loss": [0.5, 0.4]}, "t", epochs=[1, 2, 3])
+    assert not (tmp_path / "bad.png").exists()

@@ -161,6 +161,18 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
         assert text in card, text
 
 
+def test_logged_history_spans_every_session_at_its_real_epochs(tmp_path):
+    """The run's curves come from history.csv (appended by each session), so a resumed or
+    continued run is plotted at epochs 76, 77, ... and not restarted at 1."""
+    from zoo.train import _logged_history
+
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,d_loss,g_loss,val_g_loss\n75,0.5,2.0,NA\n76,0.4,2.5,NA\n")
+    series, epochs = _logged_history(str(path))
+    assert epochs == [76, 77] and series == {"d_loss": [0.5, 0.4], "g_loss": [2.0, 2.5]}
+    assert _logged_history(str(tmp_path / "missing.csv")) == ({}, [])
+
+
 def test_train_command_rejects_a_corrupt_init_file_before_writing_anything(data_dir, tmp_path):
     bad = tmp_path / "bad.weights.h5"
     bad.write_bytes(b"not an HDF5 file")
@@ -197,6 +209,7 @@ def test_train_command_continues_a_shipped_checkpoint(data_dir, tmp_path):
     apart = np.mean([np.abs(to_numpy(a) - to_numpy(b)).mean() for a, b in zip(fresh.weights, shipped.weights)])
     assert 0 < moved < 0.2 * apart  # three SGD steps from the checkpoint, not a new network
     assert "without its optimizer state" in (out / "card.md").read_text()
+    assert (out / "losses.png").is_file()
 
 
 def _recorded_on_this_backend(entry) -> bool:

@@ -177,10 +177,11 @@ def main(argv=None) -> int:
 
     callbacks.append(_Clock())
     batching = {"batch_size": recipe.batch_size} if hasattr(x, "shape") else {}  # arrays only
-    history = model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                        verbose=args.verbose, **batching)
-    if history.history:
-        utils.save_history_plot(os.path.join(out, "losses.png"), history.history, args.name)
+    model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+              verbose=args.verbose, **batching)
+    logged, logged_epochs = _logged_history(os.path.join(out, "history.csv"))
+    if logged:  # every session of the run, at its real epochs (fit's history holds only this one)
+        utils.save_history_plot(os.path.join(out, "losses.png"), logged, args.name, epochs=logged_epochs)
     best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}
     summary = {
         "name": args.name,
@@ -209,6 +210,24 @@ def main(argv=None) -> int:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _logged_history(csv_path: str) -> tuple[dict, list[int]]:
+    """The losses CSVLogger wrote over all sessions: ({series: values}, 1-based epochs).
+    Validation columns that Keras leaves "NA" (no validation data) are dropped."""
+    import csv
+
+    if not os.path.isfile(csv_path):
+        return {}, []
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    series = {}
+    for key in (rows[0] if rows else {}):
+        if key == "epoch" or any(row[key] in ("NA", "", None) for row in rows):
+            continue
+        series[key] = [float(row[key]) for row in rows]
+    return series, epochs
 
 
 def _weights_path(name: str, init_from: str) -> str:
