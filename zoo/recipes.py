@@ -15,9 +15,9 @@ selection. `zoo/train.py` runs any of them the same way.
   decay factor 1.00004, batch 100, the paper's networks; validation Parzen on
   10,000 samples split evenly over the 10 digits. The paper's dropout in G and
   z from the unit hypercube collapse (its card measures why), so the recipe
-  trains the zoo config: no dropout in G, z ~ U(-sqrt 3, sqrt 3), and the GAN
-  paper code's discriminator treatment (pixel dropout 0.2, maxout column norms
-  <= 1.9365) on top of the paper's dropout 0.5 in D; seed 1 (seed 0 collapses).
+  trains the zoo config: no dropout in G, z ~ U(-sqrt 3, sqrt 3), the GAN
+  code's pixel dropout 0.2 in D and the maxout paper's column-norm cap 1.9365,
+  on top of the paper's dropout 0.5 in D; seed 1 (seed 0 collapses).
 - pix2pix-facades (Isola et al. 2017, section 3.2 and 4): labels -> photo,
   Adam 2e-4, beta1 0.5, batch 1, lambda = 100, random jitter (resize to 286,
   random crop 256, mirror) re-drawn every epoch, 200 epochs in the paper;
@@ -289,8 +289,9 @@ RECIPES: dict[str, Recipe] = {
             "z: one image per digit in inference mode (measured on the card).",
             "z ~ U(-sqrt 3, sqrt 3), as the GAN paper's code, instead of the unit hypercube U(0, 1) "
             "(measured: the unit hypercube run collapses to one image).",
-            "Discriminator as the GAN paper's code treats its maxout net: dropout 0.2 on the pixels and "
-            "maxout column norms <= 1.9365 (pylearn2 max_col_norm), both unstated in the CGAN paper. "
+            "Discriminator regularised as pylearn2 maxout nets: dropout 0.2 on the pixels (the GAN code's "
+            "mnist.yaml) and maxout column norms <= 1.9365 (max_col_norm of the maxout paper's "
+            "mnist_pi.yaml), both unstated in the CGAN paper. "
             "Without them the discriminator wins within 3-7 epochs (measured on the card).",
             "Seed 1: the same recipe with seed 0 collapsed (D(G(z)) 3e-5 by epoch 11); the card "
             "reports both.",

@@ -7,9 +7,9 @@ U(-0.005, 0.005) (`irange: .005`), dropout 0.2 on the input
 (`input_include_probs: .8`) and 0.5 on the hidden layers. The output is the
 logit of the paper's sigmoid unit (the losses apply the sigmoid stably).
 
-Deviations, named: the reference code also constrains the maxout columns'
-norms (`max_col_norm: 1.9365`); pass `max_col_norm=1.9365` to get it (it is off
-by default because the paper does not state it). Images are (28, 28, 1) at the
+`max_col_norm=1.9365` adds the column-norm cap of the maxout paper's MNIST
+nets (Goodfellow et al. 2013, pylearn2 `mnist_pi.yaml`). Neither the GAN paper
+nor its `mnist.yaml` uses it, so it is off by default. Images are (28, 28, 1) at the
 networks' boundary (flattened inside), so the same data feed the MLP and the
 convolutional networks.
 """

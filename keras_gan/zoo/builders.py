@@ -14,8 +14,9 @@ def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240,
               max_col_norm: float | None = None, seed: int | None = None) -> keras.Model:
     """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp).
 
-    `max_col_norm=1.9365` adds the reference code's cap on D's maxout column
-    norms (unstated in the paper; the zoo entry was trained without it).
+    `max_col_norm=1.9365` adds the maxout paper's cap on D's column norms
+    (pylearn2 `mnist_pi.yaml`); the GAN paper and its `mnist.yaml` have none,
+    and the zoo entry was trained without it.
     """
     from keras_gan import networks
     from keras_gan.models import GAN
@@ -51,8 +52,9 @@ def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.
     """The CGAN paper's MNIST pair (Mirza & Osindero 2014, section 4.1).
 
     The defaults are the paper's; `discriminator_input_dropout` and
-    `discriminator_max_col_norm` add the GAN paper's discriminator treatment
-    (pixel dropout 0.2, maxout column norms <= 1.9365), which the zoo entry uses.
+    `discriminator_max_col_norm` add pylearn2's maxout regularisers: the GAN
+    code's pixel dropout 0.2 (`mnist.yaml`) and the maxout paper's column-norm
+    cap 1.9365 (`mnist_pi.yaml`), which the zoo entry uses.
     """
     from keras_gan import networks
     from keras_gan.models import ConditionalGAN

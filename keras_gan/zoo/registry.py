@@ -77,10 +77,11 @@ ENTRIES: tuple[ZooEntry, ...] = (
         name="cgan-mnist",
         family="cgan",
         description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit; "
-                    "no dropout in G, z ~ U(-sqrt 3, sqrt 3) and the GAN code's D regularisers (card).",
+                    "no dropout in G, z ~ U(-sqrt 3, sqrt 3) and pylearn2's maxout regularisers in D (card).",
         builder="cgan_mnist",
         # The paper's networks (section 4.1) without G's dropout, z ~ U(-sqrt 3, sqrt 3) and the
-        # GAN paper code's discriminator treatment: the paper's exact configuration collapses
+        # pylearn2 maxout regularisers in D (pixel dropout 0.2 from the GAN code, column norms
+        # <= 1.9365 from the maxout paper): the paper's exact configuration collapses
         # here (measured: zoo/cards/cgan-mnist.md); the builder's defaults are the paper's.
         config={"latent_dim": 100, "num_classes": 10, "dropout": 0.5, "generator_dropout": 0.0,
                 "discriminator_input_dropout": 0.2, "discriminator_max_col_norm": 1.9365,
