@@ -202,6 +202,8 @@ def test_train_command_continues_a_shipped_checkpoint(data_dir, tmp_path):
     assert len(rows) == 2 and rows[1].startswith("10,")  # one epoch, Keras' 0-based index 10
     summary = json.loads((out / "summary.json").read_text())
     assert summary["warm_start"] == {"init_from": "pretrained", "initial_epoch": 10, "sha256": entry.sha256}
+    # 300 images = 3 updates per epoch: the SGD schedules went on from update 30, not from 0
+    assert summary["optimizer_iterations"] == {"d": 33, "g": 33}
     shipped = zoo.load("gan-mnist")
     continued = zoo.load("gan-mnist", weights=str(out / "export" / "gan-mnist.weights.h5"))
     fresh = zoo.build("gan-mnist")

@@ -101,8 +101,9 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
     if warm:
         deviations.append(
             f"Continued from `{warm['init_from']}` (sha256 `{warm['sha256'][:12]}...`, {warm['initial_epoch']} "
-            "epochs) without its optimizer state: the optimizers restarted at that epoch, and the wall "
-            "time above counts only the continued epochs.")
+            "epochs) without its optimizer state: SGD velocities (or Adam moments) restarted at zero "
+            "at that epoch; SGD learning-rate and momentum schedules went on from it. The wall time "
+            "above counts only the continued epochs.")
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {text}" for text in deviations] or ["- none"]
     return "\n".join(lines) + "\n"

@@ -133,6 +133,7 @@ def main(argv=None) -> int:
         for target, weight in zip(model.weights, source.weights):
             target.assign(weight.value)
         del source
+        _continue_schedules(model, args.initial_epoch * steps_per_epoch)
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
               "optimizer state starts afresh", file=sys.stderr)
         with open(os.path.join(out, "warm_start.json"), "w") as f:
@@ -201,6 +202,8 @@ def main(argv=None) -> int:
         "epochs_run": _epochs_run(out),
         "limit": args.limit,
         "seed": seed,
+        "optimizer_iterations": {key: int(keras.ops.convert_to_numpy(opt.iterations))
+                                 for key, opt in (("d", model.d_optimizer), ("g", model.g_optimizer))},
         "warm_start": (json.load(open(os.path.join(out, "warm_start.json")))
                        if os.path.isfile(os.path.join(out, "warm_start.json")) else None),
     }
@@ -210,6 +213,23 @@ def main(argv=None) -> int:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _continue_schedules(model, iterations: int) -> None:
+    """Put SGD optimizers' update counters where the continued run left off.
+
+    The paper's SGD recipes derive the learning rate (decayed every update) and
+    the momentum ramp (per epoch) from `optimizer.iterations`; restarting it at 0
+    would rewind both to epoch 1. Only the velocity is lost, and it rebuilds
+    within a few updates. Adam is left at 0: its counter drives the bias
+    correction of its moments, which restart at zero, so a large count would
+    make the first steps about 16 times too big.
+    """
+    import keras
+
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        if isinstance(optimizer, keras.optimizers.SGD):
+            optimizer.iterations.assign(iterations)
 
 
 def _logged_history(csv_path: str) -> tuple[dict, list[int]]:
