@@ -23,13 +23,15 @@ def run_step(inputs: dict, network: str) -> dict:
         def sample_latent(self, batch_size, index=0):
             return ops.convert_to_tensor(inputs[f"{network}_z{index}"])
 
-    if network == "mlp":
+    simultaneous = network == "sim"  # the reference code's joint step, d_steps = 1
+    if network in ("mlp", "sim"):
         g = networks.mnist_generator(latent_dim=16, hidden_units=64)
         d = networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)
     else:
         g = networks.dcgan_generator(latent_dim=16, width=8)
         d = networks.dcgan_discriminator(width=8, dropout=0.0)
-    gan = FixedNoiseGAN(g, d, d_steps=int(inputs["d_steps"]))
+    gan = FixedNoiseGAN(g, d, d_steps=1 if simultaneous else int(inputs["d_steps"]),
+                        update_rule="simultaneous" if simultaneous else "alternating")
     nets = {"g": gan.generator, "d": gan.discriminator}
     assign_weights(nets, inputs, prefix=f"{network}_")
     compile_with_sgd(gan, 0.1, momentum=0.5)
@@ -51,9 +53,14 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
                 networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)),
         "conv": (networks.dcgan_generator(latent_dim=16, width=8),
                  networks.dcgan_discriminator(width=8, dropout=0.0)),
+        "sim": (networks.mnist_generator(latent_dim=16, hidden_units=64),
+                networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)),
     }
     for name, (g, d) in pairs.items():
         inputs.update(random_initial_weights(rng, {"g": g, "d": d}, prefix=f"{name}_"))
+        if name == "sim":  # one noise draw for the whole batch, shared by both updates
+            inputs["sim_z0"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (batch, 16)).astype("float32")
+            continue
         for i in range(d_steps + 1):
             inputs[f"{name}_z{i}"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (m, 16)).astype("float32")
     return inputs
@@ -62,6 +69,6 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
 if __name__ == "__main__":
     data = dict(np.load(sys.argv[1]))
     result = {}
-    for net in ("mlp", "conv"):
+    for net in ("mlp", "conv", "sim"):
         result.update(run_step(data, net))
     np.savez(sys.argv[2], **result)

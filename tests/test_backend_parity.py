@@ -2,7 +2,8 @@
 
 From the same initial weights, the same real batch and the same injected noise
 (dropout off), one full step of Algorithm 1 (k = 2 discriminator updates, then
-the generator update; SGD with momentum) is run under every backend, each in
+the generator update; SGD with momentum), and one simultaneous step of the
+reference code (`update_rule="simultaneous"`), is run under every backend, each in
 its own subprocess. Losses and updated weights must agree to a relative error
 of 1e-5 (global norm over each network); the weight *changes* must agree too
 (to 1e-2 of their norm: they are small differences of float32 numbers), so a
@@ -16,7 +17,7 @@ from tests.conftest import cross_backend
 from tests.parity_utils import global_norm, global_rel, run_parity_workers
 from tests.parity_worker import make_inputs
 
-NETWORKS = ("mlp", "conv")
+NETWORKS = ("mlp", "conv", "sim")  # sim: the MLP pair with update_rule="simultaneous"
 
 
 @pytest.fixture(scope="module")

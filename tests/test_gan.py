@@ -248,3 +248,53 @@ def test_jit_compiled_where_the_backend_compiles():
     expected = keras.backend.backend() != "torch"  # Keras runs torch eagerly unless torch.compile
     assert bool(gan.jit_compile) in (expected, True)
     assert gan.train_function is not None
+
+
+def _one_step(update_rule, d_lr, g_lr, template):
+    """One batch of plain SGD from `template`'s weights; returns (G weights, D weights, gan)."""
+    gan = small_gan(dropout=0.0, input_dropout=0.0, update_rule=update_rule)
+    gan.set_weights(template.get_weights())
+    gan.compile(d_optimizer=keras.optimizers.SGD(d_lr), g_optimizer=keras.optimizers.SGD(g_lr))
+    gan.fit(images(16), batch_size=16, epochs=1, shuffle=False, verbose=0)
+    return weights_of(gan.generator), weights_of(gan.discriminator), gan
+
+
+def _step_gap(after_a, after_b, before):
+    """||step_a - step_b|| / ||step_b||: how far apart two updates of the same weights are
+    (the generator's first step is tiny, ~1e-8, next to its weights)."""
+    a = np.concatenate([(x - w).ravel() for x, w in zip(after_a, before)])
+    b = np.concatenate([(x - w).ravel() for x, w in zip(after_b, before)])
+    assert np.linalg.norm(b) > 0, "the reference step did not move the weights"
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def test_simultaneous_update_steps_both_networks_from_the_same_parameters():
+    """update_rule="simultaneous" (the reference code): G's step is taken against the
+    discriminator *before* D's step, so D's learning rate cannot change G's first step;
+    under Algorithm 1 (alternating) it does. D's own step is the same under both rules."""
+    keras.utils.set_random_seed(0)  # alternating's gap is 0.5-0.7 with this init on every backend
+    template = small_gan(dropout=0.0, input_dropout=0.0)
+    g0, d0 = weights_of(template.generator), weights_of(template.discriminator)
+    g_both, d_both, gan = _one_step("simultaneous", 0.5, 0.5, template)
+    g_frozen_d, _, _ = _one_step("simultaneous", 0.0, 0.5, template)
+    assert _step_gap(g_both, g_frozen_d, g0) < 1e-6
+    g_alt, _, _ = _one_step("alternating", 0.5, 0.5, template)
+    g_alt_frozen_d, _, _ = _one_step("alternating", 0.0, 0.5, template)
+    assert _step_gap(g_alt, g_alt_frozen_d, g0) > 0.1
+    _, d_alt_frozen_g, _ = _one_step("alternating", 0.5, 0.0, template)
+    assert _step_gap(d_both, d_alt_frozen_g, d0) < 1e-6  # one z draw, the same D objective
+    assert int(to_numpy(gan.d_optimizer.iterations)) == 1 == int(to_numpy(gan.g_optimizer.iterations))
+
+
+def test_simultaneous_update_rule_trains_saves_and_is_checked(tmp_path):
+    gan = compiled(small_gan(update_rule="simultaneous"))
+    history = gan.fit(images(64), batch_size=16, epochs=2, verbose=0)
+    assert all(np.all(np.isfinite(v)) for v in history.history.values())
+    assert int(to_numpy(gan.g_optimizer.iterations)) == 8
+    path = str(tmp_path / "sim.keras")
+    gan.save(path)
+    assert keras.saving.load_model(path).update_rule == "simultaneous"
+    with pytest.raises(ValueError, match="d_steps=2"):
+        small_gan(d_steps=2, update_rule="simultaneous")
+    with pytest.raises(ValueError, match="Unknown update_rule"):
+        small_gan(update_rule="both")

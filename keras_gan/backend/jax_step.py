@@ -49,6 +49,11 @@ class JAXGANTrainStep:
 
         step_stats = []
         for role, objective in self._update_plan(data):
+            if role == "joint":
+                trainable, non_trainable, stats = self._joint_update(
+                    objective, trainable, non_trainable, opt_values)
+                step_stats.extend(stats)
+                continue
             indices = self._role_indices(role)
 
             optimizer = self._role_optimizer(role)
@@ -85,6 +90,35 @@ class JAXGANTrainStep:
             for v, old in zip(self.metrics_variables, metrics_values)
         ]
         return logs, (trainable, non_trainable, opt_values["d"] + opt_values["g"], metrics_values)
+
+    def _joint_update(self, objective, trainable, non_trainable, opt_values):
+        """Both networks' gradients at the same parameters (one `jax.vjp` of the
+        pair of losses), then both updates. `opt_values` is updated in place."""
+        roles = ("d", "g")
+        indices = {role: self._role_indices(role) for role in roles}
+
+        def losses_fn(d_values, g_values):
+            full = _scatter(_scatter(trainable, indices["d"], d_values), indices["g"], g_values)
+            (pair, stats), new_non_trainable = self._run_stateless(objective, full, non_trainable)
+            return pair, (stats, new_non_trainable)
+
+        values = {role: [trainable[i] for i in indices[role]] for role in roles}
+        pair, pullback, (stats, non_trainable) = jax.vjp(losses_fn, values["d"], values["g"], has_aux=True)
+        zero = jnp.zeros_like(pair[0])
+        cotangents = {}
+        for role in roles:
+            optimizer = self._role_optimizer(role)
+            # d(scale * loss)/dw: the cotangent is the loss scale (1 without mixed_float16).
+            with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_values[role]))):
+                cotangents[role] = jnp.asarray(optimizer.scale_loss(jnp.ones_like(zero)), zero.dtype)
+        grads = {"d": pullback((cotangents["d"], zero))[0], "g": pullback((zero, cotangents["g"]))[1]}
+        for role, loss in zip(roles, pair):
+            new_values, new_opt = self._role_optimizer(role).stateless_apply(
+                opt_values[role], grads[role], values[role])
+            new_values, opt_values[role] = _keep_if_finite(
+                jnp.isfinite(loss), (new_values, new_opt), (values[role], opt_values[role]))
+            trainable = _scatter(trainable, indices[role], new_values)
+        return trainable, non_trainable, [("d", pair[0], stats), ("g", pair[1], {})]
 
     def _purge_model_variables(self, *args, **kwargs):
         """Keep variables attached during `fit` (Keras frees them to save memory).

@@ -52,6 +52,9 @@ class TensorFlowGANTrainStep:
     def train_step(self, data):
         step_stats = []
         for role, objective in self._update_plan(data):
+            if role == "joint":
+                step_stats.extend(self._joint_update(objective))
+                continue
             variables = self._role_variables(role)
             optimizer = self._role_optimizer(role)
             with tf.GradientTape() as tape:
@@ -65,6 +68,19 @@ class TensorFlowGANTrainStep:
             _apply_if_finite(optimizer, grads, variables, loss)
             step_stats.append((role, loss, stats))
         return self._record_step(step_stats)
+
+    def _joint_update(self, objective):
+        """Both networks' gradients at the same parameters, then both updates."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape(persistent=True) as tape:
+            (d_loss, g_loss), stats = objective()
+            scaled = {role: self._role_optimizer(role).scale_loss(loss / replicas if replicas > 1 else loss)
+                      for role, loss in (("d", d_loss), ("g", g_loss))}
+        grads = {role: tape.gradient(scaled[role], self._role_variables(role)) for role in ("d", "g")}
+        del tape
+        for role, loss in (("d", d_loss), ("g", g_loss)):
+            _apply_if_finite(self._role_optimizer(role), grads[role], self._role_variables(role), loss)
+        return [("d", d_loss, stats), ("g", g_loss, {})]
 
     def _replica_position(self):
         """`(replicas, replica_id)`: inside `strategy.run`, this replica's place among the others."""

@@ -15,6 +15,9 @@ class TorchGANTrainStep:
     def train_step(self, data):
         step_stats = []
         for role, objective in self._update_plan(data):
+            if role == "joint":
+                step_stats.extend(self._joint_update(objective))
+                continue
             variables = self._role_variables(role)
             optimizer = self._role_optimizer(role)
             loss, stats = objective()
@@ -27,6 +30,21 @@ class TorchGANTrainStep:
                     optimizer.apply(grads, variables)
             step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
         return self._record_step(step_stats)
+
+    def _joint_update(self, objective):
+        """Both networks' gradients at the same parameters, then both updates
+        (both gradients are taken before either in-place update)."""
+        (d_loss, g_loss), stats = objective()
+        d_vars, g_vars = self._role_variables("d"), self._role_variables("g")
+        d_grads = torch.autograd.grad(self.d_optimizer.scale_loss(d_loss), [v.value for v in d_vars],
+                                      retain_graph=True)
+        g_grads = torch.autograd.grad(self.g_optimizer.scale_loss(g_loss), [v.value for v in g_vars])
+        with torch.no_grad():
+            for optimizer, grads, variables, loss in ((self.d_optimizer, d_grads, d_vars, d_loss),
+                                                      (self.g_optimizer, g_grads, g_vars, g_loss)):
+                if bool(torch.isfinite(loss)):
+                    optimizer.apply(grads, variables)
+        return [("d", d_loss.detach(), {k: v.detach() for k, v in stats.items()}), ("g", g_loss.detach(), {})]
 
     def _replica_position(self):
         """`(replicas, replica_id)` of the running step: one process, one replica."""

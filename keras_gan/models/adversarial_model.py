@@ -6,7 +6,10 @@ grouping variables per network for the per-backend step, logging metrics, and
 stopping `fit` cleanly on a non-finite loss. A subclass only says *what* to
 optimise, through `_update_plan(data)`: an ordered list of
 `(role, objective)` pairs, `role` in {"d", "g"}, `objective()` returning
-`(loss, stats)` computed with `keras.ops`. The backend mixin
+`(loss, stats)` computed with `keras.ops`. Role "joint" is one simultaneous
+update of both networks: `objective()` returns `((d_loss, g_loss), stats)`,
+each network's gradient is taken from its own loss at the same parameters,
+and both are applied (`GAN(update_rule="simultaneous")`). The backend mixin
 (`keras_gan.backend.GANTrainStep`) says *how* the gradients are taken.
 """
 

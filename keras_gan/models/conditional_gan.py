@@ -60,8 +60,8 @@ class ConditionalGAN(GAN):
         latent_prior: `"unit_hypercube"` (U(0, 1): section 4.1, "a uniform
             distribution within the unit hypercube"), `"uniform"` (U(-sqrt 3,
             sqrt 3), GAN's default) or `"normal"`.
-        d_steps, generator_loss, seed: as for `GAN` (the paper does not state
-            k; the GAN paper's k = 1 is the default).
+        d_steps, generator_loss, seed, update_rule: as for `GAN` (the paper
+            does not state k; the GAN paper's k = 1 is the default).
     """
 
     def __init__(
@@ -74,6 +74,7 @@ class ConditionalGAN(GAN):
         d_steps: int = 1,
         generator_loss: str = "non_saturating",
         seed: int | None = None,
+        update_rule: str = "alternating",
         **kwargs,
     ):
         super().__init__(
@@ -84,6 +85,7 @@ class ConditionalGAN(GAN):
             d_steps=d_steps,
             generator_loss=generator_loss,
             seed=seed,
+            update_rule=update_rule,
             **kwargs,
         )
         network_classes = int(generator.inputs[1].shape[-1])

@@ -16,6 +16,11 @@ from keras_gan.models.adversarial_model import (
 )
 
 LATENT_PRIORS = ("uniform", "normal", "unit_hypercube")
+#: "alternating": Algorithm 1 (D is updated, then G against the updated D).
+#: "simultaneous": the reference code (goodfeli/adversarial `AdversaryCost2` under
+#: pylearn2's plain SGD): one noise draw and one D forward pass per minibatch, the
+#: gradients of D's and G's objectives taken at the same parameters, both applied.
+UPDATE_RULES = ("alternating", "simultaneous")
 
 
 def sample_prior(prior: str, shape, seed):
@@ -77,6 +82,11 @@ class GAN(AdversarialModel):
         d_steps: k of Algorithm 1 (the paper used k = 1).
         generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
             practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).
+        update_rule: `"alternating"` (Algorithm 1, the default) or
+            `"simultaneous"`: what the paper's code does (goodfeli/adversarial
+            `AdversaryCost2` under pylearn2's SGD): both networks step from the
+            same parameters, G's gradient taken through the same fakes and
+            the same D dropout masks as D's. Needs `d_steps=1`.
         seed: seed of the model's own noise stream (`keras.random.SeedGenerator`);
             with `keras.utils.set_random_seed` runs repeat exactly on one backend.
     """
@@ -93,6 +103,7 @@ class GAN(AdversarialModel):
         d_steps: int = 1,
         generator_loss: str = "non_saturating",
         seed: int | None = None,
+        update_rule: str = "alternating",
         **kwargs,
     ):
         super().__init__(generator, discriminator, **kwargs)
@@ -108,6 +119,14 @@ class GAN(AdversarialModel):
                 f"Unknown generator_loss {generator_loss!r}; expected one of "
                 f"{losses.GENERATOR_LOSSES}."
             )
+        if update_rule not in UPDATE_RULES:
+            raise ValueError(f"Unknown update_rule {update_rule!r}; expected one of {UPDATE_RULES}.")
+        if update_rule == "simultaneous" and d_steps != 1:
+            raise ValueError(
+                f"update_rule='simultaneous' takes one step of each network per batch; got "
+                f"d_steps={d_steps}. Use d_steps=1, or update_rule='alternating' for k > 1."
+            )
+        self.update_rule = update_rule
         self.latent_dim = int(latent_dim)
         self.latent_prior = latent_prior
         self.d_steps = int(d_steps)
@@ -208,6 +227,8 @@ class GAN(AdversarialModel):
                 f"use batch_size >= {k} (batch_size = d_steps * m for minibatches of m)."
             )
         m = n // k
+        if self.update_rule == "simultaneous":
+            return [("joint", lambda: self._joint_objective(real, condition))]
 
         def rows(tensor, i):
             if tensor is None or k == 1:
@@ -236,6 +257,21 @@ class GAN(AdversarialModel):
             "d_fake": losses.mean_probability(fake_logits),
         }
 
+    def _joint_objective(self, real, condition=None):
+        """Both objectives from one forward pass (`update_rule="simultaneous"`):
+        `((d_loss, g_loss), stats)`. The fakes keep their gradient path to G; the
+        backends take D's gradient from d_loss and G's from g_loss only."""
+        z = self.sample_latent(ops.shape(real)[0], 0)
+        fake = self._run_generator(z, condition, training=True)
+        real_logits = self._run_discriminator(real, condition, training=True)
+        fake_logits = self._run_discriminator(fake, condition, training=True)
+        d_loss = losses.discriminator_loss(real_logits, fake_logits)
+        g_loss = losses.generator_loss(fake_logits, self.generator_loss)
+        return (d_loss, g_loss), {
+            "d_real": losses.mean_probability(real_logits),
+            "d_fake": losses.mean_probability(fake_logits),
+        }
+
     def _generator_objective(self, batch_size: int, condition=None):
         z = self.sample_latent(batch_size, self.d_steps)
         fake = self._run_generator(z, condition, training=True)
@@ -258,5 +294,6 @@ class GAN(AdversarialModel):
             "d_steps": self.d_steps,
             "generator_loss": self.generator_loss,
             "seed": self.seed,
+            "update_rule": self.update_rule,
         }
         return config

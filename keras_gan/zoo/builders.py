@@ -11,12 +11,14 @@ import keras
 
 
 def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240, pieces: int = 5,
-              max_col_norm: float | None = None, seed: int | None = None) -> keras.Model:
+              max_col_norm: float | None = None, update_rule: str = "alternating",
+              seed: int | None = None) -> keras.Model:
     """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp).
 
     `max_col_norm=1.9365` adds the maxout paper's cap on D's column norms
     (pylearn2 `mnist_pi.yaml`); the GAN paper and its `mnist.yaml` have none,
-    and the zoo entry was trained without it.
+    and the zoo entry was trained without it. `update_rule="simultaneous"`
+    steps both networks as the paper's code does (`keras_gan.GAN`).
     """
     from keras_gan import networks
     from keras_gan.models import GAN
@@ -26,6 +28,7 @@ def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240,
         networks.mnist_discriminator(units=units, pieces=pieces, max_col_norm=max_col_norm),
         latent_dim=latent_dim,
         latent_prior="uniform",
+        update_rule=update_rule,
         seed=seed,
     )
 
