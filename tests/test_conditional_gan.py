@@ -400,3 +400,16 @@ def test_discriminator_input_dropout_drops_pixels_only_in_training():
     assert 0.6 < np.mean(dropped == 0) / 0.2 < 1.4  # about 20% of the pixels zeroed
     with pytest.raises(ValueError, match="input_dropout"):
         networks.conditional_mnist_discriminator(input_dropout=1.0)
+
+
+def test_simultaneous_update_rule_conditions_both_objectives():
+    """The joint step feeds the batch's labels to G and D; its config round-trips."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2)).astype("float32")
+    y = rng.integers(0, NUM_CLASSES, 64)
+    model = compiled(toy_cgan(update_rule="simultaneous"))
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert all(np.all(np.isfinite(v)) for v in history.history.values())
+    assert int(to_numpy(model.d_optimizer.iterations)) == 8 == int(to_numpy(model.g_optimizer.iterations))
+    clone = keras_gan.ConditionalGAN.from_config(model.get_config())
+    assert clone.update_rule == "simultaneous" and clone.num_classes == NUM_CLASSES
