@@ -106,8 +106,8 @@ ENTRIES: tuple[ZooEntry, ...] = (
         dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 for model selection)",
         recipe="python -m zoo.train pix2pix-facades",
         weights_file="pix2pix-facades.weights.h5",
-        sha256="fb1962ea8ba9f761b9a084baec9272cdc4a299b92d9bc51d068f27d9274d427e",
-        metrics={"l1": 0.3901, "psnr": 12.18, "ssim": 0.2371, "split": "test", "epochs": 75,
+        sha256="7a7c55074dcd92f29743efe781487b233b5516b62cf70a3d2f389f70ee89e673",
+        metrics={"l1": 0.3945, "psnr": 12.02, "ssim": 0.2426, "split": "test", "epochs": 200,
                  "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades --split test"},
         paper_metrics={"source": "Isola et al. 2017 report FCN scores and AMT studies for facades, "
                                  "not L1/PSNR/SSIM; no paper number to compare directly"},
