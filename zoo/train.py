@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     warm_start = args.init_from is not None and not os.path.isdir(backup_dir)
     if warm_start:  # checked before anything is written
         try:
-            source_path = _weights_path(args.name, args.init_from)
+            source_path = zoo.weights_path(args.name, args.init_from)
             source = zoo.load(args.name, weights=source_path)
         except zoo.ZooWeightsError as e:
             print(f"error: --init-from: {e}", file=sys.stderr)
@@ -129,9 +129,7 @@ def main(argv=None) -> int:
         return 2
     recipe.compile(model, steps_per_epoch)
     if warm_start:
-        # Same order as save_weights below: the networks' variables, no optimizer state.
-        for target, weight in zip(model.weights, source.weights):
-            target.assign(weight.value)
+        _copy_network_weights(source, model)
         del source
         _continue_schedules(model, args.initial_epoch * steps_per_epoch)
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
@@ -151,8 +149,7 @@ def main(argv=None) -> int:
     # uncompiled model of the registry architecture and save that.
     def save_weights(path):
         fresh = zoo.build(args.name)
-        for target, source in zip(fresh.weights, model.weights):
-            target.assign(source.value)
+        _copy_network_weights(model, fresh)
         fresh.save_weights(path)
 
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
@@ -250,14 +247,11 @@ def _logged_history(csv_path: str) -> tuple[dict, list[int]]:
     return series, epochs
 
 
-def _weights_path(name: str, init_from: str) -> str:
-    """The file --init-from names ('pretrained' resolves through the zoo, sha256 checked)."""
-    if init_from != "pretrained":
-        return init_from
-    from keras_gan.zoo import registry, resolve
-
-    entry = registry.get_entry(name)
-    return resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
+def _copy_network_weights(source, target) -> None:
+    """Copy the networks' variables between a training model and a fresh registry model
+    of the same architecture (same variable order; optimizer state is not part of it)."""
+    for to, from_ in zip(target.weights, source.weights):
+        to.assign(from_.value)
 
 
 def _epochs_run(out: str) -> int:

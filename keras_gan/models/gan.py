@@ -249,13 +249,15 @@ class GAN(AdversarialModel):
     def _discriminator_objective(self, real, index: int, condition=None):
         z = self.sample_latent(ops.shape(real)[0], index)
         fake = ops.stop_gradient(self._run_generator(z, condition, training=True))
+        loss, _, stats = self._discriminator_terms(real, fake, condition)
+        return loss, stats
+
+    def _discriminator_terms(self, real, fake, condition):
+        """D's loss on a real and a fake batch, the fake logits, and the logged D(x), D(G(z))."""
         real_logits = self._run_discriminator(real, condition, training=True)
         fake_logits = self._run_discriminator(fake, condition, training=True)
-        loss = losses.discriminator_loss(real_logits, fake_logits)
-        return loss, {
-            "d_real": losses.mean_probability(real_logits),
-            "d_fake": losses.mean_probability(fake_logits),
-        }
+        stats = {"d_real": losses.mean_probability(real_logits), "d_fake": losses.mean_probability(fake_logits)}
+        return losses.discriminator_loss(real_logits, fake_logits), fake_logits, stats
 
     def _joint_objective(self, real, condition=None):
         """Both objectives from one forward pass (`update_rule="simultaneous"`):
@@ -263,14 +265,8 @@ class GAN(AdversarialModel):
         backends take D's gradient from d_loss and G's from g_loss only."""
         z = self.sample_latent(ops.shape(real)[0], 0)
         fake = self._run_generator(z, condition, training=True)
-        real_logits = self._run_discriminator(real, condition, training=True)
-        fake_logits = self._run_discriminator(fake, condition, training=True)
-        d_loss = losses.discriminator_loss(real_logits, fake_logits)
-        g_loss = losses.generator_loss(fake_logits, self.generator_loss)
-        return (d_loss, g_loss), {
-            "d_real": losses.mean_probability(real_logits),
-            "d_fake": losses.mean_probability(fake_logits),
-        }
+        d_loss, fake_logits, stats = self._discriminator_terms(real, fake, condition)
+        return (d_loss, losses.generator_loss(fake_logits, self.generator_loss)), stats
 
     def _generator_objective(self, batch_size: int, condition=None):
         z = self.sample_latent(batch_size, self.d_steps)

@@ -44,18 +44,23 @@ def load(name: str, weights: str | None = "pretrained") -> keras.Model:
         UnknownModelError: unknown name (the message lists the names).
         ZooWeightsError: missing, corrupt or mismatching weights; nothing is loaded.
     """
-    entry = get_entry(name)
     model = build(name)
     if weights is None:
         return model
-    if weights == "pretrained":
-        path = resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
-    else:
-        path = os.fspath(weights)
-        if not os.path.isfile(path):
-            raise ZooWeightsError(f"Weights file {path} for {name!r} does not exist.")
-    _load_weights(model, path, entry.name)
+    _load_weights(model, weights_path(name, weights), name)
     return model
+
+
+def weights_path(name: str, weights: str) -> str:
+    """The file `load(name, weights)` reads: `"pretrained"` resolves the registry's
+    checkpoint (sha256 checked), anything else must be an existing file."""
+    entry = get_entry(name)
+    if weights == "pretrained":
+        return resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
+    path = os.fspath(weights)
+    if not os.path.isfile(path):
+        raise ZooWeightsError(f"Weights file {path} for {name!r} does not exist.")
+    return path
 
 
 def _load_weights(model: keras.Model, path: str, name: str) -> None:
@@ -82,4 +87,5 @@ __all__ = [
     "load",
     "names",
     "sha256_of",
+    "weights_path",
 ]
