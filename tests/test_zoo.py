@@ -39,6 +39,24 @@ def test_load_without_weights_builds_the_architecture():
     assert gan.generator.count_params() == 100 * 1200 + 1200 + 1200 * 1200 + 1200 + 1200 * 784 + 784
 
 
+def test_gan_mnist_prior_is_the_registry_choice_and_can_be_switched():
+    from keras_gan.zoo import builders
+
+    # The zoo checkpoint was trained with U(-sqrt 3, sqrt 3); the builder also
+    # offers the reference Generator's default N(0, 1) (card: two mnist.yaml versions).
+    gan = zoo.load("gan-mnist", weights=None)
+    assert gan.latent_prior == "uniform"
+    normal = builders.gan_mnist(latent_prior="normal", hidden_units=8, units=4, pieces=2)
+    assert normal.latent_prior == "normal"
+    assert keras_gan.GAN.from_config(normal.get_config()).latent_prior == "normal"
+    from keras_gan.models.gan import sample_prior
+
+    u = to_numpy(sample_prior("uniform", (4000, 100), keras.random.SeedGenerator(0)))
+    n = to_numpy(sample_prior("normal", (4000, 100), keras.random.SeedGenerator(0)))
+    assert np.abs(u).max() <= np.sqrt(3) + 1e-6 and np.abs(n).max() > 3.0
+    np.testing.assert_allclose([u.std(), n.std()], [1.0, 1.0], atol=0.02)
+
+
 def test_own_weights_file_round_trips(tmp_path):
     gan = zoo.load("gan-mnist", weights=None)
     path = str(tmp_path / "mine.weights.h5")

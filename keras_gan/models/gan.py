@@ -25,7 +25,8 @@ UPDATE_RULES = ("alternating", "simultaneous")
 
 def sample_prior(prior: str, shape, seed):
     """Draw latent noise. `"uniform"` is U(-sqrt 3, sqrt 3) (zero mean, unit
-    variance, as in the GAN paper's code); `"normal"` is N(0, 1);
+    variance, as one version of the GAN paper's `mnist.yaml` sets); `"normal"` is
+    N(0, 1) (the reference `Generator`'s default);
     `"unit_hypercube"` is U(0, 1), the prior of Mirza & Osindero (2014), section 4.1
     ("drawn from a uniform distribution within the unit hypercube")."""
     if prior == "uniform":
@@ -77,8 +78,10 @@ class GAN(AdversarialModel):
         discriminator: maps data to one logit per example (no sigmoid: the
             losses are computed from logits for numerical stability).
         latent_dim: size of z; inferred from `generator.input_shape` if omitted.
-        latent_prior: `"uniform"` (U(-sqrt 3, sqrt 3), the paper's code), `"normal"`
-            or `"unit_hypercube"` (U(0, 1)); see `sample_prior`.
+        latent_prior: `"uniform"` (U(-sqrt 3, sqrt 3): `noise: 'uniform'` in one
+            stored version of the paper's `mnist.yaml`), `"normal"` (N(0, 1):
+            `adversarial.Generator`'s default, which the other version leaves
+            in place) or `"unit_hypercube"` (U(0, 1)); see `sample_prior`.
         d_steps: k of Algorithm 1 (the paper used k = 1).
         generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
             practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).

@@ -12,8 +12,14 @@ import keras
 
 def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240, pieces: int = 5,
               max_col_norm: float | None = None, update_rule: str = "alternating",
-              seed: int | None = None) -> keras.Model:
+              latent_prior: str = "uniform", seed: int | None = None) -> keras.Model:
     """The GAN paper's MNIST pair (Goodfellow et al. 2014; see keras_gan.networks.mnist_mlp).
+
+    `latent_prior`: z ~ U(-sqrt 3, sqrt 3) (`"uniform"`, what the zoo entry was
+    trained with) or N(0, 1) (`"normal"`). The paper names no prior; the stored
+    versions of the reference `mnist.yaml` disagree: one sets
+    `noise: 'uniform'`, the other sets none, which leaves `adversarial.Generator`'s
+    default, Gaussian.
 
     `max_col_norm=1.9365` adds the maxout paper's cap on D's column norms
     (pylearn2 `mnist_pi.yaml`); the GAN paper and its `mnist.yaml` have none,
@@ -27,7 +33,7 @@ def gan_mnist(latent_dim: int = 100, hidden_units: int = 1200, units: int = 240,
         networks.mnist_generator(latent_dim=latent_dim, hidden_units=hidden_units),
         networks.mnist_discriminator(units=units, pieces=pieces, max_col_norm=max_col_norm),
         latent_dim=latent_dim,
-        latent_prior="uniform",
+        latent_prior=latent_prior,
         update_rule=update_rule,
         seed=seed,
     )
