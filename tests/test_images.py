@@ -26,3 +26,13 @@ def test_history_plot_takes_real_epochs_and_rejects_a_mismatch(tmp_path):
     with pytest.raises(ValueError, match="3 epochs for series of lengths \\[2\\]"):
         save_history_plot(str(tmp_path / "bad.png"), {"d_loss": [0.5, 0.4]}, "t", epochs=[1, 2, 3])
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_score_plot_marks_the_best_epoch_and_rejects_a_mismatch(tmp_path):
+    from keras_gan.utils import save_score_plot
+
+    path = save_score_plot(str(tmp_path / "s" / "val.png"), [297, 302, 307], [175.9, 183.0, 181.2], "val_parzen")
+    assert Image.open(path).size[0] > 0
+    with pytest.raises(ValueError, match="2 epochs and 3 scores"):
+        save_score_plot(str(tmp_path / "bad.png"), [1, 2], [1.0, 2.0, 3.0])
+    assert not (tmp_path / "bad.png").exists()

@@ -175,8 +175,20 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
     assert again.mean == pytest.approx(evaluation["parzen_ll"], abs=0.01)
     card = (out / "card.md").read_text()
     for text in (f"{evaluation['parzen_ll']:.4g} +- ", "| 225 +- 2 |", "2 run of the recipe's 300",
-                 "first 300 training examples", summary["sha256"], "Model selection", ", seed 0 |"):
+                 "first 300 training examples", summary["sha256"], "Model selection", ", seed 0 |",
+                 "![losses](losses.png) ![val_parzen](val_parzen.png)"):
         assert text in card, text
+    assert (out / "val_parzen.png").is_file() and (out / "losses.png").is_file()
+
+
+def test_logged_scores_keep_one_value_per_epoch_across_sessions(tmp_path):
+    from zoo.train import _logged_scores
+
+    path = tmp_path / "val_parzen.csv"
+    # A session cut off after scoring epoch 4 re-scores it on resume: the last value wins.
+    path.write_text("epoch,score\n2,10.0\n4,12.5\n4,13.0\n6,11.0\n")
+    assert _logged_scores(str(path)) == ([2, 4, 6], [10.0, 13.0, 11.0])
+    assert _logged_scores(str(tmp_path / "none.csv")) == ([], [])
 
 
 def test_logged_history_spans_every_session_at_its_real_epochs(tmp_path):

@@ -69,6 +69,13 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
         f"| wall time, machine | {hours} h {rest // 60} min ({summary['wall_time_s']:.0f} s); {summary['machine']} |",
         f"| backend, seed | {summary['backend']}, seed {summary.get('seed', 0)} |",
         "",
+    ]
+    out = os.path.dirname(os.path.dirname(os.path.abspath(export)))  # OUT/export/NAME.weights.h5
+    figures = [f"![{name}]({name}.png)" for name in ("losses", recipe.score_name)
+               if os.path.isfile(os.path.join(out, f"{name}.png"))]
+    if figures:  # beside this card in OUT; the exported epoch is marked on the score curve
+        lines += [" ".join(figures), ""]
+    lines += [
         "## Measured on the exported weights",
         "",
         f"Measured by `zoo.train` right after training, with the code of `{recipe.evaluate_command}`; "

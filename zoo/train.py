@@ -14,11 +14,13 @@ What it writes under --out:
                      --init-from continues from exported weights instead; the
                      optimizers then start afresh, which the card names.
   samples/           a PNG grid of samples after every epoch (fixed latents).
-  history.csv        the logged losses (and the validation score) per epoch.
+  history.csv        the logged losses per epoch (every session of the run).
   export/NAME.weights.h5  the weights of the epoch with the best validation
                      score (no optimizer state: that is what the zoo ships).
   summary.json       epochs, wall time, machine, best epoch and score, sha256.
-  losses.png         the curves.
+  losses.png         the loss curves.
+  <score>.csv, .png  the validation score per scored epoch (val_parzen, or
+                     val_minus_l1 for pix2pix), the exported epoch marked.
   evaluation.json    the recipe's test metrics (Parzen on MNIST test, or L1 /
                      PSNR / SSIM on facades test) measured on the export.
   card.md            a model card with all of the above and the paper's numbers.
@@ -180,6 +182,10 @@ def main(argv=None) -> int:
     logged, logged_epochs = _logged_history(os.path.join(out, "history.csv"))
     if logged:  # every session of the run, at its real epochs (fit's history holds only this one)
         utils.save_history_plot(os.path.join(out, "losses.png"), logged, args.name, epochs=logged_epochs)
+    score_epochs, scores = _logged_scores(os.path.join(out, f"{recipe.score_name}.csv"))
+    if scores:  # the curve the export was chosen on, the exported epoch marked
+        utils.save_score_plot(os.path.join(out, f"{recipe.score_name}.png"), score_epochs, scores,
+                              recipe.score_name, f"{args.name}: validation score")
     best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}
     summary = {
         "name": args.name,
@@ -245,6 +251,19 @@ def _logged_history(csv_path: str) -> tuple[dict, list[int]]:
             continue
         series[key] = [float(row[key]) for row in rows]
     return series, epochs
+
+
+def _logged_scores(csv_path: str) -> tuple[list[int], list[float]]:
+    """The validation scores BestValidationExport appended over all sessions: (epochs, scores).
+    A session that was cut off may have repeated an epoch on resume; the last value wins."""
+    import csv
+
+    if not os.path.isfile(csv_path):
+        return [], []
+    with open(csv_path) as f:
+        by_epoch = {int(row["epoch"]): float(row["score"]) for row in csv.DictReader(f)}
+    epochs = sorted(by_epoch)
+    return epochs, [by_epoch[e] for e in epochs]
 
 
 def _copy_network_weights(source, target) -> None:

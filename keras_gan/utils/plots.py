@@ -34,3 +34,38 @@ def save_history_plot(path: str, history: dict, title: str = "training",
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def save_score_plot(path: str, epochs: list[int], scores: list[float], name: str = "score",
+                    title: str = "validation", higher_is_better: bool = True) -> str:
+    """Plot a validation score against its epochs and mark the best one.
+
+    Why a separate plot: the zoo exports the best-scoring epoch, and the
+    score is logged on its own schedule (every N epochs), so it does not share
+    the loss curves' x values; the marked point is the epoch that shipped.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if len(epochs) != len(scores) or not scores:
+        raise ValueError(f"save_score_plot needs one score per epoch and at least one; got {len(epochs)} "
+                         f"epochs and {len(scores)} scores.")
+    values = np.asarray(scores, dtype="float64")
+    best = int(np.nanargmax(values) if higher_is_better else np.nanargmin(values))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, values, marker=".", label=name)
+    ax.plot([epochs[best]], [values[best]], marker="*", markersize=14, linestyle="none",
+            label=f"best: {values[best]:.4g} at epoch {epochs[best]}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(name)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
