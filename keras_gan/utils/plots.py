@@ -25,15 +25,7 @@ def save_history_plot(path: str, history: dict, title: str = "training",
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, values in sorted(history.items()):
         ax.plot(epochs if epochs is not None else range(1, len(values) + 1), values, marker="o", label=name)
-    ax.set_xlabel("epoch")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_epoch_figure(fig, ax, path, title)
 
 
 def save_score_plot(path: str, epochs: list[int], scores: list[float], name: str = "score",
@@ -59,8 +51,15 @@ def save_score_plot(path: str, epochs: list[int], scores: list[float], name: str
     ax.plot(epochs, values, marker=".", label=name)
     ax.plot([epochs[best]], [values[best]], marker="*", markersize=14, linestyle="none",
             label=f"best: {values[best]:.4g} at epoch {epochs[best]}")
-    ax.set_xlabel("epoch")
     ax.set_ylabel(name)
+    return _save_epoch_figure(fig, ax, path, title)
+
+
+def _save_epoch_figure(fig, ax, path: str, title: str) -> str:
+    """Label an epoch-axis figure, write it as PNG (folders made) and free it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel("epoch")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
