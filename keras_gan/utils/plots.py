@@ -24,7 +24,9 @@ def save_history_plot(path: str, history: dict, title: str = "training",
         raise ValueError(f"save_history_plot got {len(epochs)} epochs for series of lengths {sorted(lengths)}.")
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, values in sorted(history.items()):
-        ax.plot(epochs if epochs is not None else range(1, len(values) + 1), values, marker="o", label=name)
+        # Markers show single epochs on short runs; on hundreds of epochs they hide the curve.
+        ax.plot(epochs if epochs is not None else range(1, len(values) + 1), values,
+                marker="o" if len(values) <= 60 else None, label=name)
     return _save_epoch_figure(fig, ax, path, title)
 
 
