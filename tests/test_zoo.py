@@ -40,6 +40,7 @@ def test_load_without_weights_builds_the_architecture():
 
 
 def test_gan_mnist_prior_is_the_registry_choice_and_can_be_switched():
+    from keras_gan.models.gan import sample_prior
     from keras_gan.zoo import builders
 
     # The zoo checkpoint was trained with U(-sqrt 3, sqrt 3); the builder also
@@ -49,8 +50,6 @@ def test_gan_mnist_prior_is_the_registry_choice_and_can_be_switched():
     normal = builders.gan_mnist(latent_prior="normal", hidden_units=8, units=4, pieces=2)
     assert normal.latent_prior == "normal"
     assert keras_gan.GAN.from_config(normal.get_config()).latent_prior == "normal"
-    from keras_gan.models.gan import sample_prior
-
     u = to_numpy(sample_prior("uniform", (4000, 100), keras.random.SeedGenerator(0)))
     n = to_numpy(sample_prior("normal", (4000, 100), keras.random.SeedGenerator(0)))
     assert np.abs(u).max() <= np.sqrt(3) + 1e-6 and np.abs(n).max() > 3.0

@@ -12,17 +12,12 @@ def save_history_plot(path: str, history: dict, title: str = "training",
     `epochs` (1-based, one per value) places a resumed or continued run's
     values at their real epochs; default 1, 2, ...
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if not history:
         raise ValueError("save_history_plot got an empty history.")
     lengths = {len(values) for values in history.values()}
     if epochs is not None and lengths != {len(epochs)}:
         raise ValueError(f"save_history_plot got {len(epochs)} epochs for series of lengths {sorted(lengths)}.")
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _epoch_figure()
     for name, values in sorted(history.items()):
         # Markers show single epochs on short runs; on hundreds of epochs they hide the curve.
         ax.plot(epochs if epochs is not None else range(1, len(values) + 1), values,
@@ -31,30 +26,36 @@ def save_history_plot(path: str, history: dict, title: str = "training",
 
 
 def save_score_plot(path: str, epochs: list[int], scores: list[float], name: str = "score",
-                    title: str = "validation", higher_is_better: bool = True) -> str:
-    """Plot a validation score against its epochs and mark the best one.
+                    title: str = "validation") -> str:
+    """Plot a validation score (higher is better) against its epochs and mark the best one.
 
     Why a separate plot: the zoo exports the best-scoring epoch, and the
     score is logged on its own schedule (every N epochs), so it does not share
     the loss curves' x values; the marked point is the epoch that shipped.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     if len(epochs) != len(scores) or not scores:
         raise ValueError(f"save_score_plot needs one score per epoch and at least one; got {len(epochs)} "
                          f"epochs and {len(scores)} scores.")
     values = np.asarray(scores, dtype="float64")
-    best = int(np.nanargmax(values) if higher_is_better else np.nanargmin(values))
-    fig, ax = plt.subplots(figsize=(6, 4))
+    best = int(np.nanargmax(values))
+    fig, ax = _epoch_figure()
     ax.plot(epochs, values, marker=".", label=name)
     ax.plot([epochs[best]], [values[best]], marker="*", markersize=14, linestyle="none",
             label=f"best: {values[best]:.4g} at epoch {epochs[best]}")
     ax.set_ylabel(name)
     return _save_epoch_figure(fig, ax, path, title)
+
+
+def _epoch_figure():
+    """A new figure for an epoch-axis plot, drawn off-screen (no display on servers or CI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(6, 4))
 
 
 def _save_epoch_figure(fig, ax, path: str, title: str) -> str:
