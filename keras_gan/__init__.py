@@ -2,7 +2,14 @@
 
 from keras_gan import callbacks, datasets, layers, losses, networks, optimizers, utils, zoo
 from keras_gan.layers import Maxout
-from keras_gan.models import GAN, AdversarialModel, ConditionalGAN, Pix2Pix
+from keras_gan.models import (
+    GAN,
+    AdversarialModel,
+    ConditionalGAN,
+    Pix2Pix,
+    generator_average,
+    with_generator_average,
+)
 from keras_gan.version import __version__
 
 __all__ = [
@@ -14,10 +21,12 @@ __all__ = [
     "__version__",
     "callbacks",
     "datasets",
+    "generator_average",
     "layers",
     "losses",
     "networks",
     "optimizers",
     "utils",
+    "with_generator_average",
     "zoo",
 ]

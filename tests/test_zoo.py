@@ -129,7 +129,8 @@ def test_train_command_rejects_unknown_names_and_bad_epochs():
                           (["gan-mnist", "--initial-epoch", "5"], "--initial-epoch needs --init-from"),
                           (["gan-mnist", "--init-from", "no/such.weights.h5"], "no such file"),
                           (["gan-mnist", "--init-from", "pretrained", "--initial-epoch", "300"],
-                           "leaves nothing to train")):
+                           "leaves nothing to train"),
+                          (["gan-mnist", "--generator-ema", "1.5"], "must be in (0, 1)")):
         proc = subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
@@ -241,6 +242,48 @@ def test_train_command_continues_a_shipped_checkpoint(data_dir, tmp_path):
     assert 0 < moved < 0.2 * apart  # three SGD steps from the checkpoint, not a new network
     assert "without its optimizer state" in (out / "card.md").read_text()
     assert (out / "losses.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="two real zoo.train runs cost about 100 s: run once, in the torch pass")
+def test_train_command_exports_the_generator_average_and_refuses_a_mismatched_resume(data_dir, tmp_path):
+    """--generator-ema: the same training trajectory, but the exported generator is the
+    average of the iterates; a resume must ask for the same average."""
+    import json
+
+    if not zoo.get_entry("gan-mnist").sha256:
+        pytest.skip("gan-mnist has no published checkpoint")
+    common = ["gan-mnist", "--init-from", "pretrained", "--initial-epoch", "10", "--epochs", "11",
+              "--limit", "300", "--data-dir", data_dir, "--verbose", "0"]
+    raw_out, avg_out = tmp_path / "raw", tmp_path / "avg"
+    raw = _train(*common, "--out", str(raw_out), "--no-eval")
+    assert raw.returncode == 0, raw.stderr[-3000:]
+    avg = _train(*common, "--out", str(avg_out), "--generator-ema", "0.9")
+    assert avg.returncode == 0, avg.stderr[-3000:]
+    assert json.loads((avg_out / "summary.json").read_text())["generator_average"] == 0.9
+    assert "moving average of its training iterates (momentum 0.9" in (avg_out / "card.md").read_text()
+
+    def exported(out):
+        return zoo.load("gan-mnist", weights=str(out / "export" / "gan-mnist.weights.h5"))
+
+    shipped, raw_model, avg_model = zoo.load("gan-mnist"), exported(raw_out), exported(avg_out)
+
+    def moved(model):
+        return np.mean([np.abs(to_numpy(a) - to_numpy(b)).mean()
+                        for a, b in zip(model.generator.weights, shipped.generator.weights)])
+
+    # 3 updates from the checkpoint w0: average = 0.729 w0 + 0.081 w1 + 0.09 w2 + 0.1 w3.
+    assert 0 < moved(avg_model) < 0.5 * moved(raw_model)
+    # The discriminator is not averaged, and the average did not change the training itself.
+    for a, b in zip(avg_model.discriminator.weights, raw_model.discriminator.weights):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)
+
+    before = {str(p): p.stat().st_mtime_ns for p in avg_out.rglob("*")}
+    again = _train("gan-mnist", "--epochs", "12", "--limit", "300", "--data-dir", data_dir,
+                   "--out", str(avg_out), "--verbose", "0")
+    assert again.returncode == 2 and "--generator-ema 0.9" in again.stderr, again.stderr[-2000:]
+    assert {str(p): p.stat().st_mtime_ns for p in avg_out.rglob("*")} == before
 
 
 def _recorded_on_this_backend(entry) -> bool:

@@ -111,6 +111,12 @@ def render_card(entry, recipe, summary: dict, evaluation: dict) -> str:
             "epochs) without its optimizer state: SGD velocities (or Adam moments) restarted at zero "
             "at that epoch; SGD learning-rate and momentum schedules went on from it. The wall time "
             "above counts only the continued epochs.")
+    if summary.get("generator_average"):
+        deviations.append(
+            f"The exported generator is the exponential moving average of its training iterates "
+            f"(momentum {summary['generator_average']}, `--generator-ema`), not the last iterate; "
+            "validation scores and sample grids used the average too. The paper does not average "
+            "weights (`keras_gan.models.generator_average` says why we do).")
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {text}" for text in deviations] or ["- none"]
     return "\n".join(lines) + "\n"

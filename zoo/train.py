@@ -6,6 +6,9 @@
     python -m zoo.train gan-mnist --epochs 1 --limit 1000 --out /tmp/try   # a smoke test
     python -m zoo.train pix2pix-facades --init-from pretrained --initial-epoch 75 --epochs 200
                                                       # continue a shipped checkpoint
+    python -m zoo.train gan-mnist --init-from pretrained --initial-epoch 1165 --epochs 1265 \
+        --generator-ema 0.9999 --out outputs/zoo/gan-mnist-ema
+                                                      # ... and export the average of G's iterates
 
 What it writes under --out:
   backup/            Keras BackupAndRestore state (model + both optimizers): an
@@ -24,6 +27,8 @@ What it writes under --out:
   evaluation.json    the recipe's test metrics (Parzen on MNIST test, or L1 /
                      PSNR / SSIM on facades test) measured on the export.
   card.md            a model card with all of the above and the paper's numbers.
+  generator_average.json  the --generator-ema momentum, when given: a resume
+                     must repeat it (the average is part of G's optimizer state).
 """
 
 from __future__ import annotations
@@ -66,6 +71,11 @@ def parse_args(argv=None):
     p.add_argument("--initial-epoch", type=int, default=0,
                    help="epochs the --init-from weights were already trained for (the run counts on "
                         "from there to --epochs)")
+    p.add_argument("--generator-ema", type=float, default=None, metavar="MOMENTUM",
+                   help="also keep an exponential moving average of the generator's weights "
+                        "(e.g. 0.9999) and score, sample and export it instead of the last "
+                        "iterate (a deviation from the papers, named on the card); a resumed "
+                        "run must pass the same value")
     args = p.parse_args(argv)
     if args.name not in RECIPES:
         import difflib
@@ -85,6 +95,8 @@ def parse_args(argv=None):
         p.error("--initial-epoch needs --init-from: the epochs must have trained some weights")
     if args.init_from not in (None, "pretrained") and not os.path.isfile(args.init_from):
         p.error(f"--init-from {args.init_from}: no such file (give a .weights.h5 export or 'pretrained')")
+    if args.generator_ema is not None and not 0.0 < args.generator_ema < 1.0:
+        p.error(f"--generator-ema {args.generator_ema}: the momentum must be in (0, 1), e.g. 0.9999")
     epochs = args.epochs or RECIPES[args.name].epochs
     if args.init_from is not None and args.initial_epoch >= epochs:
         p.error(f"--initial-epoch {args.initial_epoch} leaves nothing to train: raise --epochs above it")
@@ -97,7 +109,8 @@ def main(argv=None) -> int:
     import keras
 
     from keras_gan import datasets, utils, zoo
-    from zoo.callbacks import RecipeGrid
+    from keras_gan.models import reset_generator_average, with_generator_average
+    from zoo.callbacks import RecipeGrid, exported_weights
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
 
@@ -118,7 +131,15 @@ def main(argv=None) -> int:
         except zoo.ZooWeightsError as e:
             print(f"error: --init-from: {e}", file=sys.stderr)
             return 2
+    average_path = os.path.join(out, "generator_average.json")
+    mismatch = _generator_average_mismatch(average_path, backup_dir, args.generator_ema)
+    if mismatch:  # checked before anything is written
+        print(f"error: {mismatch}", file=sys.stderr)
+        return 2
     os.makedirs(out, exist_ok=True)
+    if args.generator_ema is not None:
+        with open(average_path, "w") as f:
+            json.dump({"momentum": args.generator_ema}, f)
     seed = recipe.seed if args.seed is None else args.seed
     keras.utils.set_random_seed(seed)
     model = recipe.build(data)
@@ -130,10 +151,14 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     recipe.compile(model, steps_per_epoch)
+    if args.generator_ema is not None:
+        with_generator_average(model, args.generator_ema)
     if warm_start:
         _copy_network_weights(source, model)
         del source
         _continue_schedules(model, args.initial_epoch * steps_per_epoch)
+        if args.generator_ema is not None:
+            reset_generator_average(model)
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
               "optimizer state starts afresh", file=sys.stderr)
         with open(os.path.join(out, "warm_start.json"), "w") as f:
@@ -145,13 +170,15 @@ def main(argv=None) -> int:
     export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
 
     def score(m):
-        return recipe.score(m, data)
+        with exported_weights(m):
+            return recipe.score(m, data)
 
     # Export only the networks' weights (no optimizer state): copy into a fresh
     # uncompiled model of the registry architecture and save that.
     def save_weights(path):
         fresh = zoo.build(args.name)
-        _copy_network_weights(model, fresh)
+        with exported_weights(model):
+            _copy_network_weights(model, fresh)
         fresh.save_weights(path)
 
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
@@ -207,6 +234,7 @@ def main(argv=None) -> int:
         "seed": seed,
         "optimizer_iterations": {key: int(keras.ops.convert_to_numpy(opt.iterations))
                                  for key, opt in (("d", model.d_optimizer), ("g", model.g_optimizer))},
+        "generator_average": args.generator_ema,
         "warm_start": (json.load(open(os.path.join(out, "warm_start.json")))
                        if os.path.isfile(os.path.join(out, "warm_start.json")) else None),
     }
@@ -233,6 +261,24 @@ def _continue_schedules(model, iterations: int) -> None:
     for optimizer in (model.d_optimizer, model.g_optimizer):
         if isinstance(optimizer, keras.optimizers.SGD):
             optimizer.iterations.assign(iterations)
+
+
+def _generator_average_mismatch(average_path: str, backup_dir: str, momentum: float | None) -> str | None:
+    """Why --generator-ema cannot resume this --out folder, or None.
+
+    The average is part of the generator optimizer's state, so a backup holds
+    it only if the run kept one, and a resume must build the same optimizer to
+    restore it.
+    """
+    if not os.path.isdir(backup_dir):
+        return None
+    recorded = json.load(open(average_path))["momentum"] if os.path.isfile(average_path) else None
+    if recorded == momentum:
+        return None
+    said = f"--generator-ema {recorded}" if recorded is not None else "no --generator-ema"
+    asked = f"--generator-ema {momentum}" if momentum is not None else "no --generator-ema"
+    return (f"{backup_dir} was trained with {said}; resuming it needs the same ({asked} was "
+            "given). Pass the same value, or start a new --out folder.")
 
 
 def _logged_history(csv_path: str) -> tuple[dict, list[int]]:
