@@ -6,8 +6,8 @@
     python -m zoo.train gan-mnist --epochs 1 --limit 1000 --out /tmp/try   # a smoke test
     python -m zoo.train pix2pix-facades --init-from pretrained --initial-epoch 75 --epochs 200
                                                       # continue a shipped checkpoint
-    python -m zoo.train gan-mnist --init-from pretrained --initial-epoch 1165 --epochs 1265 \
-        --generator-ema 0.9999 --out outputs/zoo/gan-mnist-ema
+    python -m zoo.train gan-mnist --init-from pretrained --initial-epoch 1256 --epochs 1356 \
+        --generator-ema 0.99995 --out outputs/zoo/gan-mnist-ema
                                                       # ... and export the average of G's iterates
 
 What it writes under --out:
