@@ -92,6 +92,8 @@ def _averages(model) -> tuple[list, list]:
     if not optimizer.built:
         model.optimizer.build()
     variables = model.generator.trainable_variables
+    # Keras has no public accessor for the averages; this is the list its own
+    # `finalize_variable_values` reads (keras 3.x base_optimizer).
     averages = list(optimizer._model_variables_moving_average)
     if len(averages) != len(variables):
         raise ValueError(
