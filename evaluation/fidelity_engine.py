@@ -22,13 +22,15 @@ from torch.utils.data import Dataset
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
+from evaluation.facade_segmenter import load_segmenter
 from evaluation.inception_weights import InceptionWeightsError
 from evaluation.mnist_classifier import load_classifier
 
 MNIST_EXTRACTOR = "mnist-classifier"
 INCEPTION_EXTRACTOR = "inception-v3-compat"
+SEGMENTER_EXTRACTOR = "facade-segmenter"
 #: images per forward pass: the small classifier takes many, Inception at 299x299 few.
-DEFAULT_BATCH_SIZE = {MNIST_EXTRACTOR: 500, INCEPTION_EXTRACTOR: 64}
+DEFAULT_BATCH_SIZE = {MNIST_EXTRACTOR: 500, INCEPTION_EXTRACTOR: 64, SEGMENTER_EXTRACTOR: 10}
 #: rows of the distance matrix per block in precision/recall (bounds its memory).
 PRC_BATCH_SIZE = 1000
 #: torch-fidelity's result keys -> ours.
@@ -44,20 +46,24 @@ _KEYS = {
 }
 
 
-class GreyImageDataset(Dataset):
-    """uint8 grey images (N, H, W) served as torch-fidelity expects: uint8 3xHxW tensors,
-    the grey channel repeated three times (how RGB feature extractors see grey images)."""
+class ImageDataset(Dataset):
+    """uint8 images served as torch-fidelity expects: uint8 3xHxW tensors. Grey images
+    (N, H, W) have their channel repeated three times (how RGB feature extractors see
+    grey images); RGB images (N, H, W, 3) are moved to channels-first."""
 
     def __init__(self, images: np.ndarray):
-        if images.dtype != np.uint8 or images.ndim != 3:
-            raise ValueError(f"GreyImageDataset expects uint8 images (N, H, W); got {images.dtype} {images.shape}.")
-        self.images = torch.from_numpy(np.ascontiguousarray(images))
+        rgb = images.ndim == 4 and images.shape[-1] == 3
+        if images.dtype != np.uint8 or not (images.ndim == 3 or rgb):
+            raise ValueError(f"ImageDataset expects uint8 images (N, H, W) or (N, H, W, 3); "
+                             f"got {images.dtype} {images.shape}.")
+        self.rgb = rgb
+        self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2) if rgb else images))
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        return self.images[index].unsqueeze(0).expand(3, -1, -1)
+        return self.images[index] if self.rgb else self.images[index].unsqueeze(0).expand(3, -1, -1)
 
 
 class MNISTClassifierExtractor(FeatureExtractorBase):
@@ -96,10 +102,50 @@ class MNISTClassifierExtractor(FeatureExtractorBase):
         return torch.zeros((1, 3, 28, 28), dtype=torch.uint8)
 
 
+class FacadeSegmenterExtractor(FeatureExtractorBase):
+    """torch-fidelity feature extractor on `evaluation.facade_segmenter`: facades-FID / KID.
+
+    Feature "pooled": the segmenter's 8x8 bottleneck averaged over space
+    (256-d), a feature space learned from real facade photos only. It has no
+    image-level class posterior, so it provides no Inception Score.
+    """
+
+    def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
+        super().__init__(name, features_list)
+        self.segmenter = load_segmenter(feature_extractor_weights_path)
+
+    def forward(self, images: torch.Tensor):
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(f"Expected uint8 images (N, 3, H, W); got {images.dtype} {tuple(images.shape)}.")
+        features, _ = self.segmenter(images.to(torch.float32) / 127.5 - 1.0)
+        return (features,)
+
+    @staticmethod
+    def get_provided_features_list():
+        return ("pooled",)
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric):
+        if metric == "isc":
+            raise ValueError("The facade segmenter has no class posterior per image: no Inception Score "
+                             "with it (use fid and kid).")
+        return "pooled"
+
+    @staticmethod
+    def can_be_compiled():
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile():
+        return torch.zeros((1, 3, 256, 256), dtype=torch.uint8)
+
+
 def register_extractors() -> None:
-    """Register "mnist-classifier" with torch-fidelity (once per process)."""
-    if MNIST_EXTRACTOR not in FEATURE_EXTRACTORS_REGISTRY:
-        torch_fidelity.register_feature_extractor(MNIST_EXTRACTOR, MNISTClassifierExtractor)
+    """Register "mnist-classifier" and "facade-segmenter" with torch-fidelity (once per process)."""
+    for name, extractor in ((MNIST_EXTRACTOR, MNISTClassifierExtractor),
+                            (SEGMENTER_EXTRACTOR, FacadeSegmenterExtractor)):
+        if name not in FEATURE_EXTRACTORS_REGISTRY:
+            torch_fidelity.register_feature_extractor(name, extractor)
 
 
 def check_inception_weights(path: str) -> None:
@@ -135,7 +181,7 @@ def compute_with_torch_fidelity(
     seed: int,
     verbose: bool,
 ) -> dict[str, float]:
-    """Run `torch_fidelity.calculate_metrics` on uint8 grey images; return our metric keys.
+    """Run `torch_fidelity.calculate_metrics` on uint8 grey or RGB images; return our metric keys.
 
     `reference` (None when only IS is asked for) is torch-fidelity's input2;
     with `reference_cache_name` its features and FID statistics are cached
@@ -145,7 +191,7 @@ def compute_with_torch_fidelity(
     if feature_extractor == INCEPTION_EXTRACTOR:
         check_inception_weights(weights_path)
     options = dict(
-        input1=GreyImageDataset(samples),
+        input1=ImageDataset(samples),
         feature_extractor=feature_extractor,
         feature_extractor_weights_path=weights_path,
         batch_size=batch_size or DEFAULT_BATCH_SIZE[feature_extractor],
@@ -162,6 +208,6 @@ def compute_with_torch_fidelity(
         **{metric: metric in metrics for metric in ("isc", "fid", "kid", "prc")},
     )
     if reference is not None:
-        options.update(input2=GreyImageDataset(reference), input2_cache_name=reference_cache_name)
+        options.update(input2=ImageDataset(reference), input2_cache_name=reference_cache_name)
     raw = torch_fidelity.calculate_metrics(**options)
     return {_KEYS[key]: float(value) for key, value in raw.items() if key in _KEYS}

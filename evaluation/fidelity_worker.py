@@ -42,7 +42,10 @@ _ERRORS = {
 def _error_types() -> dict:
     from evaluation.mnist_classifier import ClassifierCheckpointError  # imports torch: only on error
 
-    return {**_ERRORS, "ClassifierCheckpointError": ClassifierCheckpointError}
+    from evaluation.facade_segmenter import SegmenterCheckpointError
+
+    return {**_ERRORS, "ClassifierCheckpointError": ClassifierCheckpointError,
+            "SegmenterCheckpointError": SegmenterCheckpointError}
 
 
 def run_in_worker(samples: np.ndarray, reference: np.ndarray | None, request: dict) -> dict[str, float]:

@@ -212,6 +212,43 @@ def test_batch_size_one_trains(stepped):
     assert sum(changed) > len(changed) // 2
 
 
+def test_each_step_runs_the_generator_once():
+    """The reference's forward() / backward_D / backward_G: one G pass per step on every backend
+    (counted eagerly, where each Python call is one execution)."""
+    keras.utils.set_random_seed(0)
+    model = small_pix2pix()
+    model.compile(run_eagerly=True)
+    calls = []
+    original = model.generator.call
+    model.generator.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
+    try:
+        model.fit(*pairs(3, seed=2), batch_size=1, epochs=1, verbose=0, shuffle=False)
+    finally:
+        model.generator.call = original
+    assert len(calls) == 3
+    assert int(to_numpy(model.d_optimizer.iterations)) == 3 == int(to_numpy(model.g_optimizer.iterations))
+
+
+def test_l1_only_ablation_trains_g_alone_on_the_l1_loss():
+    """gan_weight=0, Table 1's "L1" row: D is never evaluated or updated, G takes Adam steps on
+    100 |y - G(x)|, and only G's terms are logged."""
+    keras.utils.set_random_seed(0)
+    model = small_pix2pix(gan_weight=0.0)
+    model.compile()
+    x, y = pairs(4, seed=3)
+    d_before, g_before = values(model.discriminator.variables), values(model.generator.trainable_variables)
+    history = model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False)
+    assert set(history.history) == {"g_loss", "g_l1"}
+    assert history.history["g_loss"][-1] == pytest.approx(100.0 * history.history["g_l1"][-1], rel=1e-5)
+    for a, b in zip(d_before, values(model.discriminator.variables)):
+        np.testing.assert_array_equal(a, b)
+    assert int(to_numpy(model.d_optimizer.iterations)) == 0
+    assert int(to_numpy(model.g_optimizer.iterations)) == 2
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before, values(model.generator.trainable_variables)))
+    clone = keras_gan.Pix2Pix.from_config(model.get_config())
+    assert clone.gan_weight == 0.0 and clone.l1_weight == 100.0
+
+
 # ------------------------------------------------------------------ translate
 def test_translate_paper_mode_keeps_batch_norm_averages_and_draws_dropout(stepped):
     model, *_ = stepped
@@ -343,6 +380,10 @@ def test_invalid_constructor_arguments():
     g = networks.unet_generator(SIZE, levels=3, ngf=4)
     with pytest.raises(ValueError, match="l1_weight"):
         keras_gan.Pix2Pix(g, networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2), l1_weight=-1.0)
+    with pytest.raises(ValueError, match="gan_weight"):
+        keras_gan.Pix2Pix(g, networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2), gan_weight=float("nan"))
+    with pytest.raises(ValueError, match="both 0"):
+        keras_gan.Pix2Pix(g, networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2), l1_weight=0, gan_weight=0)
     image = keras.Input((SIZE, SIZE, 3))
     unconditional = keras.Model(image, keras.layers.Conv2D(1, 4, kernel_initializer="zeros")(image))
     with pytest.raises(ValueError, match="two inputs"):

@@ -7,9 +7,16 @@ tuple back. Its `optimizer` slot holds *both* optimizers' variables (see
 network call runs inside a `keras.StatelessScope` that maps all of the model's
 variables to their current traced values, so dropout/noise seed states and
 batch-norm statistics are threaded through the step like the weights.
+
+A "forward" plan entry (pix2pix's one generator pass per step) is run once
+under `jax.vjp` with respect to G's weights; the D update gets its output
+through `stop_gradient`, and G's update differentiates its loss with respect
+to that output and pulls the cotangent back through the same pass.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -48,7 +55,18 @@ class JAXGANTrainStep:
         opt_values = {"d": list(optimizer_values[:n_d]), "g": list(optimizer_values[n_d:])}
 
         step_stats = []
+        shared, pullback = None, None  # a "forward" entry's output and its vjp with respect to G
         for role, objective in self._update_plan(data):
+            if role == "forward":
+                shared, pullback, non_trainable = self._shared_forward(objective, trainable, non_trainable)
+                continue
+            if shared is not None:
+                if role == "g":
+                    trainable, non_trainable, stats = self._update_through_forward(
+                        objective, shared, pullback, trainable, non_trainable, opt_values)
+                    step_stats.append(stats)
+                    continue
+                objective = functools.partial(objective, jax.lax.stop_gradient(shared))
             if role == "joint":
                 trainable, non_trainable, stats = self._joint_update(
                     objective, trainable, non_trainable, opt_values)
@@ -90,6 +108,42 @@ class JAXGANTrainStep:
             for v, old in zip(self.metrics_variables, metrics_values)
         ]
         return logs, (trainable, non_trainable, opt_values["d"] + opt_values["g"], metrics_values)
+
+    def _shared_forward(self, objective, trainable, non_trainable):
+        """Run a "forward" entry once as a function of G's weights: (output, vjp, non-trainables).
+
+        The vjp is pulled back after D's update with the cotangent of G's loss,
+        so G's gradient goes through this one pass (its dropout masks, its
+        batch statistics), as in the reference pix2pix.
+        """
+        indices = self._role_indices("g")
+
+        def forward(g_values):
+            full = _scatter(trainable, indices, g_values)
+            return self._run_stateless(objective, full, non_trainable)
+
+        output, pullback, non_trainable = jax.vjp(forward, [trainable[i] for i in indices], has_aux=True)
+        return output, pullback, non_trainable
+
+    def _update_through_forward(self, objective, shared, pullback, trainable, non_trainable, opt_values):
+        """G's update when its loss depends on G only through the shared forward pass."""
+        indices = self._role_indices("g")
+        optimizer, opt_state = self._role_optimizer("g"), opt_values["g"]
+
+        def loss_fn(output, trainable, non_trainable):
+            (loss, stats), non_trainable = self._run_stateless(lambda: objective(output), trainable, non_trainable)
+            with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_state))):
+                scaled = optimizer.scale_loss(loss)
+            return scaled, (loss, stats, non_trainable)
+
+        (_, (loss, stats, non_trainable)), cotangent = jax.value_and_grad(loss_fn, has_aux=True)(
+            shared, trainable, non_trainable)
+        (grads,) = pullback(cotangent)
+        role_values = [trainable[i] for i in indices]
+        new_values, new_opt = optimizer.stateless_apply(opt_state, grads, role_values)
+        new_values, opt_values["g"] = _keep_if_finite(
+            jnp.isfinite(loss), (new_values, new_opt), (role_values, opt_state))
+        return _scatter(trainable, indices, new_values), non_trainable, ("g", loss, stats)
 
     def _joint_update(self, objective, trainable, non_trainable, opt_values):
         """Both networks' gradients at the same parameters (one `jax.vjp` of the

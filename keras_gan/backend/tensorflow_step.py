@@ -4,6 +4,11 @@ Keras compiles `train_step` with `tf.function(jit_compile=...)`, so the whole
 alternating step (k discriminator updates, then one generator update) becomes
 one XLA program when `jit_compile` is on.
 
+A "forward" plan entry is recorded on its own tape; the D update sees its
+output through `tf.stop_gradient`, and the G update re-enters that tape
+(recording continues where it stopped), so G's gradient flows back through
+the step's one generator pass.
+
 Under a `tf.distribute` strategy (e.g. `MirroredStrategy`) each replica runs
 this step on its shard of the batch. The skip-if-non-finite decision is taken
 in cross-replica context (`maybe_merge_call`, as Keras' LossScaleOptimizer
@@ -51,14 +56,26 @@ def _apply_if_finite(optimizer, grads, variables, loss) -> None:
 class TensorFlowGANTrainStep:
     def train_step(self, data):
         step_stats = []
+        shared, shared_tape = None, None  # a "forward" entry's output and the tape that recorded it
         for role, objective in self._update_plan(data):
+            if role == "forward":
+                shared_tape = tf.GradientTape()
+                with shared_tape:
+                    shared = objective()
+                continue
             if role == "joint":
                 step_stats.extend(self._joint_update(objective))
                 continue
             variables = self._role_variables(role)
             optimizer = self._role_optimizer(role)
-            with tf.GradientTape() as tape:
-                loss, stats = objective()
+            if shared is not None and role == "g":
+                # Re-enter the forward pass's tape, so G's gradient flows back through that pass.
+                tape, call = shared_tape, (lambda objective=objective: objective(shared))
+            else:
+                tape = tf.GradientTape()
+                call = objective if shared is None else (lambda objective=objective: objective(tf.stop_gradient(shared)))
+            with tape:
+                loss, stats = call()
                 # Replicas' gradients are summed by the all-reduce: divide each
                 # replica's loss by their number so the sum is the global mean
                 # (as Keras' own trainer does). Then loss scaling (mixed_float16).

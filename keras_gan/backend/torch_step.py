@@ -1,5 +1,10 @@
 """PyTorch plumbing: `torch.autograd.grad` per update.
 
+A "forward" plan entry is run once with autograd on; its output goes to the
+D update detached and to the G update as it is, so `autograd.grad` of G's
+loss walks back through that one pass (the reference pix2pix's
+`forward()` / `backward_D` / `backward_G`).
+
 `autograd.grad` (rather than `loss.backward()`) returns gradients for exactly
 the updated network's parameters and never accumulates `.grad` on the other
 network, so the discriminator update cannot leak into the generator or the
@@ -14,13 +19,20 @@ import torch
 class TorchGANTrainStep:
     def train_step(self, data):
         step_stats = []
+        shared = None  # the output of a "forward" entry, with its autograd graph
         for role, objective in self._update_plan(data):
+            if role == "forward":
+                shared = objective()
+                continue
             if role == "joint":
                 step_stats.extend(self._joint_update(objective))
                 continue
             variables = self._role_variables(role)
             optimizer = self._role_optimizer(role)
-            loss, stats = objective()
+            if shared is None:
+                loss, stats = objective()
+            else:  # D sees the shared pass detached; G's loss is differentiated back through it
+                loss, stats = objective(shared.detach() if role == "d" else shared)
             scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
             grads = torch.autograd.grad(scaled, [v.value for v in variables])
             # An update whose loss is not finite is skipped, so the weights stay

@@ -1,6 +1,13 @@
 """Data sets with the papers' splits, read from local files or downloaded."""
 
-from keras_gan.datasets.facades import FacadesDataset, FacadesPairs, facades
+from keras_gan.datasets.facades import (
+    CMP_CLASS_COLORS,
+    CMP_CLASS_NAMES,
+    FacadesDataset,
+    FacadesPairs,
+    facades,
+    label_map_classes,
+)
 from keras_gan.datasets.idx import DataFileError, read_idx
 from keras_gan.datasets.mnist import MNISTSplit, mnist
 from keras_gan.datasets.paths import DATA_DIR_ENV
@@ -12,6 +19,8 @@ from keras_gan.datasets.toy import (
 )
 
 __all__ = [
+    "CMP_CLASS_COLORS",
+    "CMP_CLASS_NAMES",
     "DATA_DIR_ENV",
     "DataFileError",
     "FacadesDataset",
@@ -19,6 +28,7 @@ __all__ = [
     "MNISTSplit",
     "count_covered_modes",
     "facades",
+    "label_map_classes",
     "mnist",
     "per_label_mode_accuracy",
     "read_idx",

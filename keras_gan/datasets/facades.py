@@ -62,6 +62,43 @@ PAPER_IMAGE_SIZE, PAPER_JITTER_SIZE = 256, 286
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
+#: The 12 CMP classes, in palette order (palette index = class index + 1), and the RGB
+#: colour each has in the label maps (the CMP palette; pix2pix's facades labels use it too).
+CMP_CLASS_NAMES = ("background", "facade", "window", "door", "cornice", "sill", "balcony", "blind",
+                   "deco", "molding", "pillar", "shop")
+CMP_CLASS_COLORS = np.array(
+    [(0, 0, 170), (0, 0, 255), (0, 85, 255), (0, 170, 255), (0, 255, 255), (85, 255, 170),
+     (170, 255, 85), (255, 255, 0), (255, 170, 0), (255, 85, 0), (255, 0, 0), (170, 0, 0)],
+    dtype=np.uint8,
+)
+
+
+def label_map_classes(label_maps: np.ndarray) -> np.ndarray:
+    """Class indices (N, H, W) int64 in 0..11 of RGB label maps (N, H, W, 3).
+
+    Accepts uint8 [0, 255] or float [-1, 1] maps (pix2pix inputs). Each pixel
+    takes the class of the nearest palette colour, so maps that were stored as
+    JPEG or resized bilinearly (the official facades set) still map to classes.
+    """
+    maps = np.asarray(label_maps)
+    if maps.ndim != 4 or maps.shape[-1] != 3:
+        raise ValueError(f"label maps must be RGB images (N, H, W, 3); got shape {maps.shape}.")
+    if np.issubdtype(maps.dtype, np.floating):
+        if maps.size and (maps.min() < -1 - 1e-3 or maps.max() > 1 + 1e-3):
+            raise ValueError(f"float label maps must be in [-1, 1]; got [{maps.min():.3g}, {maps.max():.3g}].")
+        maps = np.clip((maps + 1.0) * 127.5, 0, 255)
+    elif maps.dtype != np.uint8:
+        raise ValueError(f"label maps must be uint8 or float in [-1, 1]; got dtype {maps.dtype}.")
+    colors = CMP_CLASS_COLORS.astype(np.float32)
+    flat = maps.reshape(-1, 3).astype(np.float32)
+    classes = np.empty(len(flat), np.int64)
+    for start in range(0, len(flat), 1 << 18):  # bounded memory: 2^18 pixels x 12 colours at a time
+        chunk = flat[start : start + (1 << 18)]
+        distances = ((chunk[:, None, :] - colors[None]) ** 2).sum(-1)
+        classes[start : start + len(chunk)] = distances.argmin(1)
+    return classes.reshape(maps.shape[:3])
+
+
 class FacadesPairs(NamedTuple):
     inputs: np.ndarray  # float32 (N, S, S, 3) in [-1, 1]
     targets: np.ndarray  # float32 (N, S, S, 3) in [-1, 1]

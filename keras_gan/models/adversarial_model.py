@@ -9,7 +9,12 @@ optimise, through `_update_plan(data)`: an ordered list of
 `(loss, stats)` computed with `keras.ops`. Role "joint" is one simultaneous
 update of both networks: `objective()` returns `((d_loss, g_loss), stats)`,
 each network's gradient is taken from its own loss at the same parameters,
-and both are applied (`GAN(update_rule="simultaneous")`). The backend mixin
+and both are applied (`GAN(update_rule="simultaneous")`). Role "forward"
+(first in the plan) is a pass of the generator shared by the updates after
+it, as the reference pix2pix computes G(x) once per step: `objective()`
+returns G's output, every later objective takes it as its one argument, "d"
+objectives with the gradient path cut and "g" objectives with it intact, so
+G's gradient flows back through that same pass (`Pix2Pix`). The backend mixin
 (`keras_gan.backend.GANTrainStep`) says *how* the gradients are taken.
 """
 

@@ -10,13 +10,15 @@ learning rate 0.0002, beta1 = 0.5, beta2 = 0.999. Here D returns one logit per
 patch (PatchGAN) and every mean runs over patches and batch, as in the
 reference code.
 
-One forward pass of G per step, as in the reference implementation: G's
-output is computed once per iteration there and feeds both the D update
-(detached) and the G update. Here the D update evaluates G without side
-effects (`stateless_call`: its dropout masks and batch-norm averages are left
-untouched), and the G update then runs the step's one stateful forward pass
-with the same weights and the same dropout state, so both updates see the
-same generated images and the generator's state advances once per step.
+One forward pass of G per step, as in the reference implementation
+(junyanz `pix2pix_model.py`: `forward()` once, `backward_D` on the detached
+output, `backward_G` through the same output after D's update). The update
+plan starts with a "forward" entry: the backends run G once, hand its output
+to the D update with the gradient path cut, and to the G update with it
+intact, differentiating G's loss back through that same pass (a `jax.vjp`
+pulled back after D's update on JAX, a re-entered `GradientTape` on
+TensorFlow, the kept autograd graph on PyTorch). So D and G see the same
+images, and G's dropout stream and batch-norm averages advance once per step.
 
 Not copied from the TensorFlow pix2pix tutorial: its joint (instead of
 alternating) update and its un-halved D loss (and, in the networks, its
@@ -82,6 +84,10 @@ class Pix2Pix(AdversarialModel):
             (e.g. `networks.patchgan_discriminator`).
         l1_weight: lambda of Eq. 4 (100 in the paper; 0 gives the cGAN-only
             ablation of Table 1).
+        gan_weight: weight of L_cGAN in G's objective (1 in Eq. 4). 0 gives
+            Table 1's "L1" row, a U-Net trained on L1 alone: then D plays no
+            part, so it is not evaluated or updated (each step is one G
+            update) and only `g_loss` and `g_l1` are logged.
     """
 
     loss_names = ("d_loss", "g_loss")
@@ -92,16 +98,27 @@ class Pix2Pix(AdversarialModel):
         generator: keras.Model,
         discriminator: keras.Model,
         l1_weight: float = PAPER_L1_WEIGHT,
+        gan_weight: float = 1.0,
         **kwargs,
     ):
         super().__init__(generator, discriminator, **kwargs)
-        if isinstance(l1_weight, bool) or not isinstance(l1_weight, (int, float, np.number)) or not (
-            math.isfinite(l1_weight) and l1_weight >= 0
-        ):
-            raise ValueError(f"l1_weight (lambda of Eq. 4) must be a finite number >= 0; got {l1_weight!r}.")
+        for name, value in (("l1_weight (lambda of Eq. 4)", l1_weight), ("gan_weight", gan_weight)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+                math.isfinite(value) and value >= 0
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        if l1_weight == 0 and gan_weight == 0:
+            raise ValueError("l1_weight and gan_weight are both 0: the generator would have no objective. "
+                             "Use l1_weight=100, gan_weight=1 (the paper) or set one of them to 0.")
         self.input_image_shape, self.output_image_shape = _check_networks(generator, discriminator)
         self.l1_weight = float(l1_weight)
+        self.gan_weight = float(gan_weight)
+        if self.gan_weight == 0:  # Table 1's L1 row: no discriminator terms to log
+            self._trackers = {name: keras.metrics.Mean(name=name) for name in self.l1_only_metric_names}
         self.built = True
+
+    #: what an L1-only model (gan_weight=0) logs: D takes no part in its steps.
+    l1_only_metric_names = ("g_loss", "g_l1")
 
     # -------------------------------------------------------------- compile
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
@@ -222,29 +239,16 @@ class Pix2Pix(AdversarialModel):
 
     def _update_plan(self, data) -> list:
         inputs, targets = self._pairs(data)
+        if self.gan_weight == 0:  # Table 1's "L1" row: a U-Net trained on L1 alone
+            return [("g", lambda: self._l1_only_objective(inputs, targets))]
         return [
-            ("d", lambda: self._discriminator_objective(inputs, targets)),
-            ("g", lambda: self._generator_objective(inputs, targets)),
+            ("forward", lambda: self.generator(inputs, training=True)),
+            ("d", lambda fake: self._discriminator_objective(inputs, targets, fake)),
+            ("g", lambda fake: self._generator_objective(inputs, targets, fake)),
         ]
 
-    def _generated_without_side_effects(self, inputs):
-        """G(x) in training mode, leaving G's dropout and batch-norm state as it was.
-
-        The G update that follows runs the same forward pass for real (same
-        weights, same dropout state), so D is trained on exactly the images
-        that G is then updated through.
-        """
-        generator = self.generator
-        outputs, _ = generator.stateless_call(
-            [ops.stop_gradient(v.value) for v in generator.trainable_variables],
-            [v.value for v in generator.non_trainable_variables],
-            inputs,
-            training=True,
-        )
-        return ops.stop_gradient(outputs)
-
-    def _discriminator_objective(self, inputs, targets):
-        fake = self._generated_without_side_effects(inputs)
+    def _discriminator_objective(self, inputs, targets, fake):
+        """D's halved loss on (x, y) and (x, G(x)); `fake` arrives with its gradient path cut."""
         real_logits = self.discriminator([inputs, targets], training=True)
         fake_logits = self.discriminator([inputs, fake], training=True)
         # Section 3.2: "we divide the objective by 2 while optimizing D".
@@ -254,12 +258,16 @@ class Pix2Pix(AdversarialModel):
             "d_fake": losses.mean_probability(fake_logits),
         }
 
-    def _generator_objective(self, inputs, targets):
-        fake = self.generator(inputs, training=True)
+    def _generator_objective(self, inputs, targets, fake):
+        """G's loss on the step's one forward pass `fake` (D already updated)."""
         fake_logits = self.discriminator([inputs, fake], training=True)
         adversarial = losses.generator_loss(fake_logits, "non_saturating")
         l1 = l1_distance(targets, fake)
-        return adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
+        return self.gan_weight * adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
+
+    def _l1_only_objective(self, inputs, targets):
+        l1 = l1_distance(targets, self.generator(inputs, training=True))
+        return self.l1_weight * l1, {"g_l1": l1}
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`AdversarialModel.fit` on `(inputs, targets)` pairs in [-1, 1].
@@ -300,7 +308,7 @@ class Pix2Pix(AdversarialModel):
 
     # ----------------------------------------------------------- serialising
     def get_config(self):
-        return {**super().get_config(), "l1_weight": self.l1_weight}
+        return {**super().get_config(), "l1_weight": self.l1_weight, "gan_weight": self.gan_weight}
 
 
 def _check_networks(generator: keras.Model, discriminator: keras.Model) -> tuple:

@@ -116,6 +116,38 @@ ENTRIES: tuple[ZooEntry, ...] = (
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
+        name="pix2pix-facades-l1",
+        family="pix2pix",
+        description="pix2pix's Table 1 'L1' row on facades: the pix2pix-facades U-Net (ngf = 16) trained "
+                    "on the L1 loss alone (no discriminator), same data, jitter, optimiser and epochs.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 100.0, "gan_weight": 0.0},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
+        recipe="python -m zoo.train pix2pix-facades-l1",
+        weights_file="pix2pix-facades-l1.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
+                                 "L1 per-pixel 0.42, per-class 0.15, class IoU 0.11"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
+    ZooEntry(
+        name="pix2pix-facades-cgan",
+        family="pix2pix",
+        description="pix2pix's Table 1 'cGAN' row on facades: the pix2pix-facades pair trained on the "
+                    "conditional GAN loss alone (lambda = 0). An ablation: no weights ship.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 0.0},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
+        recipe="python -m zoo.train pix2pix-facades-cgan",
+        weights_file="pix2pix-facades-cgan.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
+                                 "cGAN per-pixel 0.57, per-class 0.22, class IoU 0.16"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
+    ZooEntry(
         name="pix2pix-facades-paper",
         family="pix2pix",
         description="pix2pix labels -> photo with the paper's full-width U-Net (ngf = ndf = 64, "
