@@ -15,6 +15,14 @@ from __future__ import annotations
 
 import torch
 
+from keras_gan.backend import torch_adam
+
+
+def _apply(optimizer, grads, variables) -> None:
+    """`optimizer.apply`, with Keras' torch Adam given the lean update (same results, fewer copies)."""
+    torch_adam.install(optimizer)
+    optimizer.apply(grads, variables)
+
 
 class TorchGANTrainStep:
     def train_step(self, data):
@@ -39,7 +47,7 @@ class TorchGANTrainStep:
             # the last finite ones; `fit` then stops with a clear error.
             if bool(torch.isfinite(loss)):
                 with torch.no_grad():
-                    optimizer.apply(grads, variables)
+                    _apply(optimizer, grads, variables)
             step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
         return self._record_step(step_stats)
 
@@ -55,7 +63,7 @@ class TorchGANTrainStep:
             for optimizer, grads, variables, loss in ((self.d_optimizer, d_grads, d_vars, d_loss),
                                                       (self.g_optimizer, g_grads, g_vars, g_loss)):
                 if bool(torch.isfinite(loss)):
-                    optimizer.apply(grads, variables)
+                    _apply(optimizer, grads, variables)
         return [("d", d_loss.detach(), {k: v.detach() for k, v in stats.items()}), ("g", g_loss.detach(), {})]
 
     def _replica_position(self):

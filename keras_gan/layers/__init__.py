@@ -1,5 +1,7 @@
 """Layers used by the papers' networks."""
 
+from keras_gan.layers.batch_norm import BatchNormalization
+from keras_gan.layers.conv import Conv2D, Conv2DTranspose
 from keras_gan.layers.maxout import Maxout
 
-__all__ = ["Maxout"]
+__all__ = ["BatchNormalization", "Conv2D", "Conv2DTranspose", "Maxout"]

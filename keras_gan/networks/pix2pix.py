@@ -38,8 +38,19 @@ Choices the paper leaves open, taken from its reference code and named here:
   norm after them, keep theirs. The Lua reference code gives every
   convolution a (redundant) bias; the PyTorch port gives none to the first
   and innermost. Either way the 256x256 U-Net has 54.4 M parameters.
+- Convolutions are `keras_gan.layers.Conv2D` / `Conv2DTranspose`: Keras'
+  layers (same weights, same results) that skip Keras' layout copies on
+  PyTorch.
 - BatchNorm uses the reference implementation's momentum 0.1 (Keras
-  `momentum=0.9`) and epsilon 1e-5 (Keras' defaults are 0.99 and 1e-3).
+  `momentum=0.9`) and epsilon 1e-5 (Keras' defaults are 0.99 and 1e-3), and
+  its moving variance averages the unbiased batch variance, as torch's
+  BatchNorm2d does (`keras_gan.layers.BatchNormalization`; Keras' averages the
+  biased one). Only inference mode reads it. Checkpoints trained before this
+  change (the zoo's pix2pix-facades) hold Keras' biased averages.
+- Dropout sits in the first three decoder blocks, as the paper (6.1.1:
+  CD512-CD1024-CD1024) and the Lua reference code place it; the PyTorch port
+  (junyanz/pytorch-CycleGAN-and-pix2pix, `UnetSkipConnectionBlock`) puts it in
+  blocks 2-4, counting from the innermost.
 - The discriminator returns logits; the losses apply the sigmoid stably.
 
 Sizes generalise the paper's: `levels` encoder layers (8 for 256x256, which
@@ -56,6 +67,8 @@ import random
 import keras
 import numpy as np
 from keras import layers
+
+from keras_gan.layers import BatchNormalization, Conv2D, Conv2DTranspose
 
 #: 50% dropout in the first three decoder blocks (6.1.1: CD512-CD1024-CD1024).
 PAPER_DROPOUT_RATE = 0.5
@@ -101,7 +114,7 @@ def _conv_init() -> keras.initializers.Initializer:
 
 
 def _batch_norm(name: str) -> layers.Layer:
-    return layers.BatchNormalization(
+    return BatchNormalization(
         momentum=BN_MOMENTUM,
         epsilon=BN_EPSILON,
         gamma_initializer=HostRandomNormal(1.0, 0.02),
@@ -185,7 +198,7 @@ def unet_generator(
         outermost, innermost = i == 0, i == levels - 1
         if not outermost:
             h = layers.LeakyReLU(LEAKY_SLOPE, name=f"enc{i + 1}_lrelu")(h)
-        h = layers.Conv2D(
+        h = Conv2D(
             _width(ngf, i), 4, strides=2, padding="same",
             use_bias=outermost or innermost, kernel_initializer=_conv_init(), name=f"enc{i + 1}_conv",
         )(h)
@@ -197,7 +210,7 @@ def unet_generator(
     for j in range(1, levels):
         mirror = levels - 1 - j  # encoder layer whose output is joined here
         h = layers.ReLU(name=f"dec{j}_relu")(h)
-        h = layers.Conv2DTranspose(
+        h = Conv2DTranspose(
             _width(ngf, mirror), 4, strides=2, padding="same", use_bias=False,
             kernel_initializer=_conv_init(), name=f"dec{j}_conv",
         )(h)
@@ -207,7 +220,7 @@ def unet_generator(
         h = layers.Concatenate(name=f"dec{j}_skip")([h, skips[mirror]])
 
     h = layers.ReLU(name="out_relu")(h)
-    h = layers.Conv2DTranspose(
+    h = Conv2DTranspose(
         out_channels, 4, strides=2, padding="same", kernel_initializer=_conv_init(), name="out_conv"
     )(h)
     outputs = layers.Activation("tanh", name="tanh")(h)
@@ -272,7 +285,7 @@ def patchgan_discriminator(
     for i, stride in enumerate(strides):
         first = i == 0
         h = layers.ZeroPadding2D(1, name=f"conv{i + 1}_pad")(h)
-        h = layers.Conv2D(
+        h = Conv2D(
             _width(ndf, i), 4, strides=stride, padding="valid", use_bias=first,
             kernel_initializer=_conv_init(), name=f"conv{i + 1}",
         )(h)
@@ -280,5 +293,5 @@ def patchgan_discriminator(
             h = _batch_norm(f"conv{i + 1}_norm")(h)
         h = layers.LeakyReLU(LEAKY_SLOPE, name=f"conv{i + 1}_lrelu")(h)
     h = layers.ZeroPadding2D(1, name="logits_pad")(h)
-    logits = layers.Conv2D(1, 4, strides=1, padding="valid", kernel_initializer=_conv_init(), name="logits")(h)
+    logits = Conv2D(1, 4, strides=1, padding="valid", kernel_initializer=_conv_init(), name="logits")(h)
     return keras.Model([condition, target], logits, name=name)

@@ -1,0 +1,77 @@
+"""A leaner update for Keras' Adam on PyTorch: the same arithmetic, without the temporaries.
+
+Why: Keras' torch Adam (`keras/src/backend/torch/optimizers/torch_adam.py`)
+updates all variables with `torch._foreach_*` calls that allocate five new
+tensors the size of the whole model per step (g*g, m*alpha, sqrt(v),
+sqrt(v)+eps, the quotient). On a CPU, large fresh allocations are page faults
+and extra passes over memory: for the 54 M-parameter pix2pix U-Net the
+optimizer took about a third of a training step (torch profiler).
+
+`install(optimizer)` replaces that one method of a Keras torch `Adam`
+instance (not the class) with a per-variable loop that runs the *same*
+operations in the same order, in place or into two work buffers per variable
+that are kept between steps, so the results are bitwise the ones Keras'
+update gives (tested). Everything around it stays Keras': learning-rate
+schedules, clipping, weight decay, the moving average, loss scaling, the
+iteration counter, saving. Optimizers it does not cover (AMSGrad, other
+classes, non-float32 variables) keep Keras' update.
+"""
+
+from __future__ import annotations
+
+import types
+
+import torch
+from keras import ops
+
+_MARK = "_keras_gan_lean_adam"
+
+
+def _is_keras_torch_adam(optimizer) -> bool:
+    cls = type(optimizer)
+    return cls.__name__ == "Adam" and cls.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
+
+
+def install(optimizer) -> bool:
+    """Give a Keras torch `Adam` the lean update (once); return whether it has it."""
+    if getattr(optimizer, _MARK, False):
+        return True
+    if not _is_keras_torch_adam(optimizer) or optimizer.amsgrad:
+        return False
+    optimizer._keras_gan_keras_update = optimizer._parallel_update_step
+    optimizer._keras_gan_workspace = {}
+    optimizer._parallel_update_step = types.MethodType(_lean_parallel_update_step, optimizer)
+    setattr(optimizer, _MARK, True)
+    return True
+
+
+@torch.no_grad()
+def _lean_parallel_update_step(self, grads, variables, learning_rate):
+    """Keras' Adam update (m, v, then var -= alpha m / (sqrt(v) + eps)), variable by variable."""
+    values = [v.value for v in variables]
+    if any(value.dtype != torch.float32 for value in values) or any(g.dtype != torch.float32 for g in grads):
+        return self._keras_gan_keras_update(grads, variables, learning_rate)
+    dtype = values[0].dtype
+    # alpha exactly as Keras computes it (0-d tensors, same operations).
+    lr = ops.cast(learning_rate, dtype)
+    local_step = ops.cast(self.iterations + 1, dtype)
+    beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
+    beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
+    alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+    workspace = self._keras_gan_workspace
+    for variable, value, grad in zip(variables, values, grads):
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index].value, self._velocities[index].value
+        if id(value) not in workspace or workspace[id(value)][0].shape != value.shape:
+            workspace[id(value)] = (torch.empty_like(value), torch.empty_like(value))
+        numerator, denominator = workspace[id(value)]
+        m.mul_(self.beta_1)
+        m.add_(grad, alpha=1 - self.beta_1)
+        v.mul_(self.beta_2)
+        torch.mul(grad, grad, out=denominator)
+        v.add_(denominator, alpha=1 - self.beta_2)
+        torch.mul(m, alpha, out=numerator)
+        torch.sqrt(v, out=denominator)
+        denominator.add_(self.epsilon)
+        numerator.div_(denominator)
+        value.add_(numerator, alpha=-1)

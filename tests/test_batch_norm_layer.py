@@ -1,0 +1,33 @@
+"""keras_gan.layers.BatchNormalization: Keras' outputs, torch's (unbiased) moving-variance update."""
+
+import keras
+import numpy as np
+
+from keras_gan import layers
+from tests.conftest import to_numpy
+
+
+def test_training_outputs_are_keras_and_moving_variance_is_unbiased():
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=(1, 2, 2, 5)).astype("float32")  # n = 4 per channel
+    ours = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    reference = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    ours.build(x.shape)
+    reference.build(x.shape)
+    np.testing.assert_allclose(to_numpy(ours(x, training=True)), to_numpy(reference(x, training=True)),
+                               rtol=1e-5, atol=1e-5)
+    values = x.reshape(-1, 5).astype("float64")
+    np.testing.assert_allclose(to_numpy(ours.moving_mean), 0.1 * values.mean(0), rtol=1e-5)
+    # torch.nn.BatchNorm2d: running_var = 0.9 * 1 + 0.1 * var(ddof=1)
+    np.testing.assert_allclose(to_numpy(ours.moving_variance), 0.9 + 0.1 * values.var(0, ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(reference.moving_variance), 0.9 + 0.1 * values.var(0), rtol=1e-5)
+    # Inference mode reads the averages, as Keras' does.
+    np.testing.assert_allclose(
+        to_numpy(ours(x, training=False)),
+        (x - to_numpy(ours.moving_mean)) / np.sqrt(to_numpy(ours.moving_variance) + 1e-5), rtol=1e-4, atol=1e-4)
+
+
+def test_a_single_value_per_channel_keeps_the_biased_variance():
+    ours = layers.BatchNormalization(momentum=0.5)
+    ours(np.ones((1, 1, 1, 3), "float32") * 4.0, training=True)
+    np.testing.assert_allclose(to_numpy(ours.moving_variance), 0.5, rtol=1e-6)  # 0.5 * 1 + 0.5 * 0
+    assert np.all(np.isfinite(to_numpy(ours.moving_variance)))

@@ -1,0 +1,80 @@
+"""keras_gan.layers.Conv2D / Conv2DTranspose: Keras' layers with a copy-free NHWC path on torch.
+
+On every backend they must compute exactly what Keras' own layers compute (outputs and
+gradients), keep the same weights (shapes and files), and serialise."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gan import layers
+from tests.conftest import to_numpy
+
+CASES = [  # (kernel, strides, padding, use_bias, size, (torch fast path for conv, for conv transpose))
+    (4, 2, "same", False, 16, (True, True)),  # pix2pix's layers
+    (4, 2, "same", True, 15, (False, True)),  # conv: asymmetric "same" padding, Keras' own path
+    (3, 1, "same", True, 9, (True, True)),
+    (4, 1, "valid", True, 10, (True, True)),
+    (3, 2, "same", False, 8, (False, False)),
+    (1, 1, "valid", True, 5, (True, True)),
+]
+
+
+def _pair(cls, keras_cls, kernel, strides, padding, use_bias):
+    ours = cls(5, kernel, strides=strides, padding=padding, use_bias=use_bias, kernel_initializer="glorot_uniform",
+               bias_initializer="random_normal", activation="tanh")
+    reference = keras_cls(5, kernel, strides=strides, padding=padding, use_bias=use_bias, activation="tanh")
+    return ours, reference
+
+
+def _gradients(layer, x):
+    """d sum(layer(x)^2) / d(x, weights), on the active backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return [to_numpy(g) for g in tape.gradient(loss, [x] + [v.value for v in layer.trainable_variables])]
+    if backend == "jax":
+        import jax
+
+        def loss(x, weights):
+            out, _ = layer.stateless_call(weights, [], x)
+            return (out**2).sum()
+
+        gx, gw = jax.grad(loss, argnums=(0, 1))(x, [v.value for v in layer.trainable_variables])
+        return [np.asarray(gx)] + [np.asarray(g) for g in gw]
+    import torch
+
+    xt = torch.tensor(x, requires_grad=True)
+    loss = (layer(xt) ** 2).sum()
+    grads = torch.autograd.grad(loss, [xt] + [v.value for v in layer.trainable_variables])
+    return [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["conv", "conv_transpose"])
+@pytest.mark.parametrize("kernel, strides, padding, use_bias, size, fast", CASES)
+def test_same_outputs_and_gradients_as_keras(transpose, kernel, strides, padding, use_bias, size, fast):
+    cls, keras_cls = ((layers.Conv2DTranspose, keras.layers.Conv2DTranspose) if transpose
+                      else (layers.Conv2D, keras.layers.Conv2D))
+    ours, reference = _pair(cls, keras_cls, kernel, strides, padding, use_bias)
+    x = np.random.default_rng(0).normal(size=(2, size, size, 3)).astype("float32")
+    ours.build(x.shape)
+    reference.build(x.shape)
+    assert [tuple(v.shape) for v in ours.weights] == [tuple(v.shape) for v in reference.weights]
+    reference.set_weights(ours.get_weights())
+    # The torch fast path is taken wherever torch's symmetric padding expresses Keras' window.
+    if keras.backend.backend() == "torch":
+        assert (ours._torch_padding(x) is not None) == fast[transpose]
+    np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(reference(x)), rtol=1e-5, atol=1e-5)
+    for a, b in zip(_gradients(ours, x), _gradients(reference, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_layers_serialise_and_keep_their_class():
+    for layer in (layers.Conv2D(4, 3, padding="same"), layers.Conv2DTranspose(4, 4, strides=2, padding="same")):
+        clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+        assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
