@@ -44,3 +44,16 @@ def test_losses_match_equation_1_and_stay_finite_for_extreme_logits():
     assert float(to_numpy(losses.generator_loss(np.array([-200.0], "float32")))) == pytest.approx(200.0)
     with pytest.raises(ValueError, match="non_saturating"):
         losses.generator_loss(fake, "wasserstein")
+
+
+def test_output_bias_from_marginals_clips_as_pylearn2():
+    """pylearn2's init_sigmoid_bias_from_array: logit of the pixel means clipped to [1e-7, 1 - 1e-7]."""
+    from keras_gan import networks
+
+    images = np.zeros((4, 2, 2, 1), "float32")
+    images[:, 0, 0] = 1.0  # always on
+    images[:2, 0, 1] = 1.0  # on half the time
+    bias = networks.sigmoid_bias_from_marginals(images)
+    np.testing.assert_allclose(bias, [np.log((1 - 1e-7) / 1e-7), 0.0, -np.log((1 - 1e-7) / 1e-7),
+                                      -np.log((1 - 1e-7) / 1e-7)], rtol=1e-5, atol=1e-6)
+    assert networks.sigmoid_bias_from_marginals(images, eps=1e-3)[3] == pytest.approx(-np.log(999.0), rel=1e-5)
