@@ -52,6 +52,9 @@ FEATURE_DIM = WIDTHS[-1]
 SIZE_MULTIPLE = 32
 
 
+file_sha256 = checkpoints.file_sha256
+
+
 class SegmenterCheckpointError(checkpoints.CheckpointError):
     """The facade segmenter checkpoint is missing, corrupt, or not the expected file."""
 

@@ -135,7 +135,7 @@ def _translations_from_npy(path: str, expected: tuple) -> np.ndarray:
     return np.clip(array.astype(np.float32), -1.0, 1.0)
 
 
-def _to_uint8(images: np.ndarray) -> np.ndarray:
+def to_uint8(images: np.ndarray) -> np.ndarray:
     """[-1, 1] floats -> uint8, as if saved as PNG."""
     return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
 
@@ -148,8 +148,16 @@ def facades_fidelity(photos: np.ndarray, reference: np.ndarray, seed: int = 0, v
     """
     from evaluation.fidelity import default_cache_root, torch_fidelity_safe_here
 
+    import hashlib
+
+    from evaluation import facade_segmenter
+
+    digest = hashlib.sha256(np.ascontiguousarray(reference).tobytes()).hexdigest()[:12]
+    weights = facade_segmenter.file_sha256(facade_segmenter.verify_checkpoint())[:12]
     request = dict(metrics=["fid", "kid"], feature_extractor=SEGMENTER_EXTRACTOR, weights_path=None,
-                   reference_cache_name=None, cache_root=default_cache_root(), use_cache=False, batch_size=10,
+                   # the reference features are computed once per (images, segmenter weights)
+                   reference_cache_name=f"keras_gan-facades-{len(reference)}-{digest}-{SEGMENTER_EXTRACTOR}-{weights}",
+                   cache_root=default_cache_root(), use_cache=True, batch_size=10,
                    kid_subset_size=min(FACADES_KID_SUBSET_SIZE, len(photos), len(reference)), seed=int(seed),
                    verbose=bool(verbose))
     if torch_fidelity_safe_here():
@@ -162,6 +170,16 @@ def facades_fidelity(photos: np.ndarray, reference: np.ndarray, seed: int = 0, v
         values = run_in_worker(photos, reference, request)
     return {**values, "num_samples": len(photos), "num_reference": len(reference),
             "kid_subset_size": request["kid_subset_size"], "feature_extractor": SEGMENTER_EXTRACTOR}
+
+
+def reference_rows(targets: np.ndarray, labels: np.ndarray, train_photos: np.ndarray, segmenter=None) -> tuple:
+    """The scores of the real photos (the ceiling) and of the mean training photo for every input."""
+    from evaluation.facade_segmenter import segment
+
+    real = segmentation_scores(segment(targets, segmenter), labels)
+    mean_photo = train_photos.mean(axis=0, keepdims=True)
+    mean_prediction = np.repeat(segment(mean_photo, segmenter), len(labels), axis=0)
+    return real, segmentation_scores(mean_prediction, labels)
 
 
 def evaluate_fcn(
@@ -208,19 +226,16 @@ def evaluate_fcn(
         translations = paired.translate_all(model, inputs, mode=mode, seed=seed, progress=progress)
     timings["translate_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    scores = segmentation_scores(segment(translations, segmenter), labels)
-    real = segmentation_scores(segment(targets, segmenter), labels)
     train_photos = datasets.facades("train", data_dir=data_dir, augment=False).targets
-    mean_photo = train_photos.mean(axis=0, keepdims=True)
-    mean_prediction = np.repeat(segment(mean_photo, segmenter), len(labels), axis=0)
-    mean_scores = segmentation_scores(mean_prediction, labels)
+    scores = segmentation_scores(segment(translations, segmenter), labels)
+    real, mean_scores = reference_rows(targets, labels, train_photos, segmenter)
     timings["segment_s"] = time.perf_counter() - start
     fid = None
     if fidelity:
         start = time.perf_counter()
-        reference = _to_uint8(train_photos)
-        fid = {"source": facades_fidelity(_to_uint8(translations), reference, seed=seed or 0),
-               "real_photos": facades_fidelity(_to_uint8(targets), reference, seed=seed or 0)}
+        reference = to_uint8(train_photos)
+        fid = {"source": facades_fidelity(to_uint8(translations), reference, seed=seed or 0),
+               "real_photos": facades_fidelity(to_uint8(targets), reference, seed=seed or 0)}
         timings["fidelity_s"] = time.perf_counter() - start
     return FCNResult(
         source=sources.describe(source), split=split, n=len(labels), scores=scores, real_photo_scores=real,

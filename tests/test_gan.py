@@ -298,3 +298,21 @@ def test_simultaneous_update_rule_trains_saves_and_is_checked(tmp_path):
         small_gan(d_steps=2, update_rule="simultaneous")
     with pytest.raises(ValueError, match="Unknown update_rule"):
         small_gan(update_rule="both")
+
+
+@pytest.mark.parametrize("how", ["dense_activation", "activation_layer", "sequential"])
+def test_a_discriminator_ending_in_a_sigmoid_is_refused_with_the_fix(how):
+    """The keras.io tutorials' D ends in a sigmoid; the losses here take logits."""
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    if how == "sequential":
+        discriminator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    else:
+        x = keras.Input((3,))
+        h = keras.layers.Dense(1, activation="sigmoid" if how == "dense_activation" else None)(x)
+        if how == "activation_layer":
+            h = keras.layers.Activation("sigmoid")(h)
+        discriminator = keras.Model(x, h)
+    with pytest.raises(ValueError, match="drop the sigmoid"):
+        keras_gan.GAN(generator, discriminator)
+    logits = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    keras_gan.GAN(generator, logits)  # logits are accepted

@@ -74,6 +74,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
                 "`generator` and `discriminator` must be keras.Model instances; got "
                 f"{type(generator).__name__} and {type(discriminator).__name__}."
             )
+        _reject_sigmoid_output(discriminator)
         self.generator = generator
         self.discriminator = discriminator
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
@@ -283,6 +284,32 @@ class AdversarialModel(GANTrainStep, keras.Model):
     def _trace_check(self, name: str, tensor, expected_shape: tuple) -> None:
         """Shape/dtype check at trace time (covers every data source)."""
         _check_batch(name, tuple(tensor.shape), keras.backend.standardize_dtype(tensor.dtype), expected_shape)
+
+
+def _final_activation(network: keras.Model):
+    """The activation applied last by `network`'s (first) output layer, or None if unknown."""
+    try:
+        layer = network.outputs[0]._keras_history[0]
+    except (AttributeError, IndexError, TypeError, ValueError):  # subclassed or unbuilt models
+        layers = getattr(network, "layers", None)
+        layer = layers[-1] if layers else None
+    return getattr(layer, "activation", None)
+
+
+def _reject_sigmoid_output(discriminator: keras.Model) -> None:
+    """Stop a discriminator that ends in a sigmoid: the losses apply the sigmoid themselves.
+
+    The keras.io GAN tutorials end D with `Dense(1, activation="sigmoid")`; here
+    that would be squashed twice (a D that outputs 0.99 would be logged as
+    d_real 0.73) and the losses would saturate.
+    """
+    activation = _final_activation(discriminator)
+    if activation is keras.activations.sigmoid or getattr(activation, "__name__", None) == "sigmoid":
+        raise ValueError(
+            f"The discriminator {discriminator.name!r} ends in a sigmoid, but keras_gan's losses take "
+            "logits (they apply the sigmoid themselves, stably). Return logits: drop the sigmoid, e.g. "
+            "Dense(1) instead of Dense(1, activation='sigmoid')."
+        )
 
 
 def _check_batch(name: str, shape: tuple, dtype: str, expected_shape: tuple) -> None:

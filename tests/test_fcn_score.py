@@ -1,0 +1,125 @@
+"""The facades FCN-score (evaluation.fcn_score): the scores against hand-computed confusion
+matrices, label maps to classes, the shipped segmenter's real-photo scores, and the command line."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from evaluation import fcn_score
+from keras_gan import datasets
+
+#: the shipped segmenter's scores on the 50 real test photos (train_facade_segmenter.py prints them).
+SHIPPED_REAL_TEST_SCORES = None
+
+
+# ------------------------------------------------------------------ the scores
+def test_scores_match_a_hand_computed_confusion_matrix():
+    labels = np.array([[[0, 0, 1], [1, 2, 2]]])
+    predicted = np.array([[[0, 1, 1], [1, 2, 0]]])
+    matrix = fcn_score.confusion_matrix(predicted, labels, num_classes=3)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+    scores = fcn_score.scores_from_confusion(matrix)
+    assert scores["per_pixel_accuracy"] == pytest.approx(4 / 6)
+    assert scores["per_class_accuracy"] == pytest.approx((1 / 2 + 2 / 2 + 1 / 2) / 3)
+    # IoU: class 0 1/(2+2-1), class 1 2/(2+3-2), class 2 1/(2+1-1)
+    assert scores["class_iou"] == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3)
+    # A class absent from labels and predictions is left out of both means, not counted as 0.
+    assert fcn_score.segmentation_scores(predicted, labels, num_classes=12) == pytest.approx(scores)
+
+
+def test_a_class_predicted_but_absent_counts_in_iou_only():
+    labels = np.zeros((1, 2, 2), int)
+    predicted = np.array([[[0, 0], [0, 1]]])
+    scores = fcn_score.segmentation_scores(predicted, labels, num_classes=2)
+    assert scores["per_pixel_accuracy"] == pytest.approx(0.75)
+    assert scores["per_class_accuracy"] == pytest.approx(0.75)  # class 1 has no true pixels: no recall
+    assert scores["class_iou"] == pytest.approx((0.75 + 0.0) / 2)  # but its false positives give IoU 0
+
+
+def test_perfect_and_bad_inputs():
+    labels = np.random.default_rng(0).integers(0, 12, (2, 8, 8))
+    assert fcn_score.segmentation_scores(labels, labels) == {
+        "per_pixel_accuracy": 1.0, "per_class_accuracy": 1.0, "class_iou": 1.0}
+    with pytest.raises(ValueError, match="shape"):
+        fcn_score.confusion_matrix(labels[:1], labels)
+    with pytest.raises(ValueError, match="outside 0..11"):
+        fcn_score.confusion_matrix(labels + 1, labels)
+    with pytest.raises(ValueError, match="integer"):
+        fcn_score.confusion_matrix(labels.astype(float), labels)
+    with pytest.raises(ValueError, match="empty"):
+        fcn_score.scores_from_confusion(np.zeros((12, 12)))
+
+
+def test_label_maps_map_to_cmp_classes_also_when_blended():
+    colours = datasets.CMP_CLASS_COLORS
+    maps = colours[np.arange(12).reshape(1, 3, 4)]  # (1, 3, 4, 3) uint8, one pixel per class
+    np.testing.assert_array_equal(datasets.label_map_classes(maps), np.arange(12).reshape(1, 3, 4))
+    signed = maps.astype("float32") / 127.5 - 1.0  # pix2pix inputs
+    np.testing.assert_array_equal(datasets.label_map_classes(signed), np.arange(12).reshape(1, 3, 4))
+    jpeg_like = np.clip(maps.astype(int) + np.array([6, -5, 4]), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(datasets.label_map_classes(jpeg_like), np.arange(12).reshape(1, 3, 4))
+    with pytest.raises(ValueError, match="RGB"):
+        datasets.label_map_classes(maps[..., 0])
+
+
+# ---------------------------------------------------- the shipped segmenter
+def _shipped_segmenter_or_skip():
+    from evaluation import facade_segmenter
+
+    if facade_segmenter.CHECKPOINT_SHA256 is None:
+        pytest.skip("no facade segmenter checkpoint is recorded yet")
+    return facade_segmenter
+
+
+def test_shipped_segmenter_reproduces_its_real_test_scores(data_dir):
+    facade_segmenter = _shipped_segmenter_or_skip()
+    test = datasets.facades("test", data_dir=data_dir)
+    scores = fcn_score.segmentation_scores(facade_segmenter.segment(test.targets),
+                                           datasets.label_map_classes(test.inputs))
+    assert scores == pytest.approx(SHIPPED_REAL_TEST_SCORES, abs=2e-4)
+    # The ceiling is far above chance: every pixel "facade" (the majority class) scores about 0.5.
+    assert scores["per_pixel_accuracy"] > 0.6
+
+
+def test_segmenter_checkpoint_is_verified(tmp_path):
+    facade_segmenter = _shipped_segmenter_or_skip()
+    bad = tmp_path / "facade_segmenter.pt"
+    bad.write_bytes(open(facade_segmenter.CHECKPOINT_PATH, "rb").read()[:-10])
+    with pytest.raises(facade_segmenter.SegmenterCheckpointError, match="sha256"):
+        facade_segmenter.load_segmenter(str(bad), expected_sha256=facade_segmenter.CHECKPOINT_SHA256)
+    with pytest.raises(facade_segmenter.SegmenterCheckpointError, match="not found"):
+        facade_segmenter.load_segmenter(str(tmp_path / "missing.pt"))
+
+
+# ------------------------------------------------------------- command line
+def test_cli_scores_translations_from_npy_and_writes_json(data_dir, tmp_path, capsys):
+    _shipped_segmenter_or_skip()
+    test = datasets.facades("test", data_dir=data_dir)
+    path = tmp_path / "real.npy"
+    np.save(path, test.targets)  # "translations" that are the real photos: the ceiling row
+    out = tmp_path / "fcn.json"
+    status = fcn_score.main([str(path), "--no-fidelity", "--data-dir", data_dir, "--json", str(out)])
+    assert status == 0
+    result = json.loads(out.read_text())
+    assert result["n"] == 50 and result["scores"] == pytest.approx(result["real_photo_scores"])
+    assert result["mean_photo_scores"]["class_iou"] < result["scores"]["class_iou"]
+    assert "per-pixel" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong_shape", "out_of_range", "unknown_name", "bad_json_folder"])
+def test_cli_bad_inputs_exit_2_and_write_nothing(case, data_dir, tmp_path):
+    _shipped_segmenter_or_skip()
+    out = tmp_path / "result.json"
+    source = str(tmp_path / "translations.npy")
+    if case == "wrong_shape":
+        np.save(source, np.zeros((3, 64, 64, 3), "float32"))
+    elif case == "out_of_range":
+        np.save(source, np.full((50, 256, 256, 3), 3.0, "float32"))
+    elif case == "unknown_name":
+        source = "pix2pix-facadez"
+    json_path = str(tmp_path / "no_such_folder" / "r.json") if case == "bad_json_folder" else str(out)
+    status = fcn_score.main([source, "--no-fidelity", "--data-dir", data_dir, "--json", json_path])
+    assert status == 2
+    assert not os.path.exists(json_path) and not out.exists()

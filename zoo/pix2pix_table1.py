@@ -1,0 +1,123 @@
+"""pix2pix's Table 1 on facades: every row scored the same way, over several dropout seeds.
+
+    python -m zoo.pix2pix_table1 --row "L1+cGAN, 200 epochs=pix2pix-facades" \\
+        --row "L1, 200 epochs=runs/l1/export/pix2pix-facades-l1.weights.h5" --seeds 5 \\
+        --json zoo/cards/results/pix2pix-facades-table1.json --markdown table1.md
+
+Each row is a model (zoo name, zoo export NAME.weights.h5 or .keras file).
+pix2pix translates with dropout on at test time (the paper's test mode), so
+every score is a random variable: each row is translated once per seed
+(seeds 0..S-1) and reported as the mean and the standard deviation over
+seeds, with the per-seed values kept in the JSON. Scores per translation set:
+the FCN-score (`evaluation.fcn_score`: per-pixel accuracy, per-class
+accuracy, class IoU of the facade segmenter against the input label maps),
+facades-FID / KID on the segmenter's features against the 300 real train
+photos (KID subset size 50, the test set's size), and L1 / PSNR / SSIM
+against the real test photos (`evaluation.paired`). The real test photos
+and the mean training photo are scored the same way (no seed dependence).
+"""
+
+from __future__ import annotations
+
+import torch_fidelity  # noqa: F401  first: before anything that may import TensorFlow (evaluation.fidelity)
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from evaluation import fcn_score, paired, sources
+
+METRICS = ("per_pixel_accuracy", "per_class_accuracy", "class_iou", "fid", "kid_mean", "l1", "psnr", "ssim")
+
+
+def _all_scores(translations, inputs, targets, labels, train_photos, seed: int) -> dict:
+    from evaluation.facade_segmenter import segment
+
+    scores = fcn_score.segmentation_scores(segment(translations), labels)
+    fid = fcn_score.facades_fidelity(fcn_score.to_uint8(translations), fcn_score.to_uint8(train_photos), seed=seed)
+    pixel = paired.paired_metrics(translations, targets)
+    return {**scores, "fid": fid["fid"], "kid_mean": fid["kid_mean"], "kid_std": fid["kid_std"],
+            **{k: pixel[k] for k in ("l1", "psnr", "ssim")}}
+
+
+def _summary(per_seed: list[dict]) -> dict:
+    return {k: {"mean": float(np.mean([s[k] for s in per_seed])), "std": float(np.std([s[k] for s in per_seed])),
+                "values": [float(s[k]) for s in per_seed]} for k in METRICS}
+
+
+def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict:
+    from keras_gan import datasets
+
+    inputs, targets = datasets.facades("test", data_dir=data_dir)
+    labels = datasets.label_map_classes(inputs)
+    train_photos = datasets.facades("train", data_dir=data_dir, augment=False).targets
+    result = {"split": "test", "n": len(inputs), "seeds": list(range(seeds)), "rows": {}}
+    for name, source in rows:
+        model = sources.load_model(source)
+        per_seed = []
+        for seed in range(seeds):
+            translations = paired.translate_all(model, inputs, seed=seed, progress=False)
+            per_seed.append(_all_scores(translations, inputs, targets, labels, train_photos, seed))
+            print(f"{name}, seed {seed}: " + ", ".join(f"{k} {per_seed[-1][k]:.4g}" for k in METRICS), flush=True)
+        result["rows"][name] = {"source": sources.describe(source), **_summary(per_seed)}
+    mean_photo = np.repeat(train_photos.mean(axis=0, keepdims=True), len(inputs), axis=0)
+    for name, images in (("real photos", targets), ("mean training photo", mean_photo)):
+        result["rows"][name] = {"source": name, **_summary([_all_scores(images, inputs, targets, labels,
+                                                                        train_photos, 0)])}
+    return result
+
+
+def markdown(result: dict) -> str:
+    header = ("| row | per-pixel acc. | per-class acc. | class IoU | facades-FID | KID x 1e3 | L1 | PSNR | SSIM |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+    lines = [header]
+    for name, row in result["rows"].items():
+        def cell(key, scale=1.0, digits=3):
+            mean, std = row[key]["mean"] * scale, row[key]["std"] * scale
+            return f"{mean:.{digits}f}" + (f" +- {std:.{digits}f}" if len(row[key]["values"]) > 1 else "")
+        lines.append(f"| {name} | {cell('per_pixel_accuracy')} | {cell('per_class_accuracy')} | "
+                     f"{cell('class_iou')} | {cell('fid', digits=1)} | {cell('kid_mean', 1e3, 1)} | "
+                     f"{cell('l1')} | {cell('psnr', digits=2)} | {cell('ssim')} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--row", action="append", required=True, metavar="NAME=SOURCE",
+                   help="a table row: its name and the model (zoo name, NAME.weights.h5, .keras)")
+    p.add_argument("--seeds", type=int, default=5, help="dropout seeds per row (default 5)")
+    p.add_argument("--data-dir", default=None, help="facades folder (default: $KERAS_GAN_DATA_DIR)")
+    p.add_argument("--json", default=None, help="write the table with per-seed values to this file")
+    p.add_argument("--markdown", default=None, help="write the markdown table to this file")
+    args = p.parse_args(argv)
+    rows = []
+    for text in args.row:
+        name, sep, source = text.rpartition("=")
+        if not sep or not name or not source:
+            p.error(f"--row takes NAME=SOURCE; got {text!r}")
+        rows.append((name, source))
+    if args.seeds < 1:
+        p.error("--seeds must be >= 1")
+    try:
+        for _, source in rows:  # every source checked before hours of work
+            sources.load_model(source)
+        result = table(rows, args.seeds, args.data_dir)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    text = markdown(result)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
