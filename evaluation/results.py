@@ -24,26 +24,52 @@ EXIT_USAGE = 2
 Result = TypeVar("Result")
 
 
+def _target(path: str) -> str:
+    """The file actually written: a symbolic link is written through, not replaced."""
+    return os.path.realpath(path)
+
+
 def output_folder_problem(path: str | None) -> str | None:
-    """Why `path` cannot be written (its folder is missing), or None if it can be tried."""
+    """Why `path` cannot be written, or None if it can: checked before any work, by creating
+    (and removing) a temporary file where the result will go."""
     if path is None:
         return None
-    folder = os.path.dirname(os.path.abspath(path))
+    target = _target(path)
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         return f"the folder of {path} does not exist; create it first."
-    if os.path.isdir(path):
+    if os.path.isdir(target):
         return f"{path} is a folder; give a file name such as {os.path.join(path, 'result.json')}."
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
+        os.close(handle)
+        os.remove(probe)
+    except OSError as e:
+        return f"cannot write files in {folder} ({e.strerror or e}); choose another place."
     return None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomically(path: str, payload: dict) -> None:
-    """Write `payload` as JSON to `path` via a temporary file and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write `payload` as JSON to `path` via a temporary file and a rename.
+
+    A symbolic link at `path` is written through (its target is replaced), and
+    the file gets the permissions a plain `open(path, "w")` would give (0666
+    less the umask), not the 0600 of the temporary file.
+    """
+    target = _target(path)
+    folder = os.path.dirname(target)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
     try:
         with os.fdopen(handle, "w") as f:
             json.dump(payload, f, indent=2)
-        os.replace(temporary, path)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)

@@ -73,7 +73,7 @@ def test_parzen_main_with_a_given_sigma(data_dir, real_samples, tmp_path, capsys
 def test_importing_the_package_and_its_command_lines_loads_no_framework():
     """So `--help` and argument errors answer at once, without starting Keras."""
     code = (
-        "import sys, evaluation, evaluation.sources, evaluation.parzen, evaluation.paired, evaluation.label_agreement\n"
+        "import sys, evaluation, evaluation.sources, evaluation.parzen, evaluation.paired, evaluation.label_agreement, evaluation.fcn_score\n"
         "print(sorted(m for m in ('keras', 'tensorflow', 'torch', 'jax') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -161,3 +161,33 @@ def test_paired_good_run_on_the_real_facades_test_split(data_dir, tmp_path):
     assert result["n"] == 6 and len(result["per_image"]["ssim"]) == 6
     for name in ("l1", "psnr", "ssim"):
         assert result[name] == pytest.approx(expected[name], abs=1e-5)
+
+
+# ------------------------------------------------------------ writing --json
+
+def test_json_target_that_cannot_be_written_is_found_before_the_work(tmp_path):
+    from evaluation.results import run_command
+
+    ran = []
+    args = lambda argv: type("Args", (), {"json": argv[0]})()
+    for unwritable in ("/proc/keras_gan_result.json", str(tmp_path / "missing" / "r.json")):
+        status = run_command([unwritable], args, lambda a: ran.append(1), str, dict)
+        assert status == 2 and not ran and not os.path.exists(unwritable)
+
+
+def test_json_is_written_through_a_symlink_with_the_umask_permissions(tmp_path):
+    from evaluation.results import run_command
+
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    args = lambda argv: type("Args", (), {"json": argv[0]})()
+    old = os.umask(0o022)
+    try:
+        assert run_command([str(link)], args, lambda a: {"score": 1.5}, str, lambda r: r) == 0
+    finally:
+        os.umask(old)
+    assert link.is_symlink() and json.loads(real.read_text()) == {"score": 1.5}
+    assert (real.stat().st_mode & 0o777) == 0o644
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]

@@ -4,6 +4,7 @@ matrices, label maps to classes, the shipped segmenter's real-photo scores, and 
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -12,6 +13,11 @@ from keras_gan import datasets
 
 #: the shipped segmenter's scores on the 50 real test photos (train_facade_segmenter.py prints them).
 SHIPPED_REAL_TEST_SCORES = None
+
+#: The segmenter and the scores are torch and numpy whatever the Keras backend: their tests run in
+#: one backend's pass. Translating with a Keras model and torch-fidelity beside TensorFlow are
+#: backend-specific and run in the TensorFlow pass.
+once = pytest.mark.skipif(keras.backend.backend() != "torch", reason="backend-independent; runs in the torch pass")
 
 
 # ------------------------------------------------------------------ the scores
@@ -73,6 +79,7 @@ def _shipped_segmenter_or_skip():
     return facade_segmenter
 
 
+@once
 def test_shipped_segmenter_reproduces_its_real_test_scores(data_dir):
     facade_segmenter = _shipped_segmenter_or_skip()
     test = datasets.facades("test", data_dir=data_dir)
@@ -83,6 +90,7 @@ def test_shipped_segmenter_reproduces_its_real_test_scores(data_dir):
     assert scores["per_pixel_accuracy"] > 0.6
 
 
+@once
 def test_segmenter_checkpoint_is_verified(tmp_path):
     facade_segmenter = _shipped_segmenter_or_skip()
     bad = tmp_path / "facade_segmenter.pt"
@@ -94,6 +102,7 @@ def test_segmenter_checkpoint_is_verified(tmp_path):
 
 
 # ------------------------------------------------------------- command line
+@once
 def test_cli_scores_translations_from_npy_and_writes_json(data_dir, tmp_path, capsys):
     _shipped_segmenter_or_skip()
     test = datasets.facades("test", data_dir=data_dir)
@@ -108,6 +117,7 @@ def test_cli_scores_translations_from_npy_and_writes_json(data_dir, tmp_path, ca
     assert "per-pixel" in capsys.readouterr().out
 
 
+@once
 @pytest.mark.parametrize("case", ["missing", "wrong_shape", "out_of_range", "unknown_name", "bad_json_folder"])
 def test_cli_bad_inputs_exit_2_and_write_nothing(case, data_dir, tmp_path):
     _shipped_segmenter_or_skip()
@@ -123,3 +133,20 @@ def test_cli_bad_inputs_exit_2_and_write_nothing(case, data_dir, tmp_path):
     status = fcn_score.main([source, "--no-fidelity", "--data-dir", data_dir, "--json", json_path])
     assert status == 2
     assert not os.path.exists(json_path) and not out.exists()
+
+
+@pytest.mark.slow  # a zoo model's translations, and torch-fidelity in a worker process beside TensorFlow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the TensorFlow / torch-fidelity import trap")
+def test_zoo_model_scores_with_facades_fid_beside_tensorflow(data_dir):
+    _shipped_segmenter_or_skip()
+    import sys
+
+    assert "tensorflow" in sys.modules  # so facades-FID / KID must go through the worker process
+    result = fcn_score.evaluate_fcn("pix2pix-facades", data_dir=data_dir, limit=12, progress=False)
+    assert result.n == 12
+    fid = result.fidelity
+    assert fid["source"]["num_samples"] == 12 and fid["source"]["num_reference"] == 300
+    assert fid["source"]["kid_subset_size"] == 12
+    # generated photos are further from the real train photos than the real test photos are
+    assert fid["source"]["fid"] > fid["real_photos"]["fid"] > 0
+    assert 0 < result.scores["per_pixel_accuracy"] <= result.real_photo_scores["per_pixel_accuracy"] + 0.05
