@@ -136,6 +136,19 @@ def test_train_command_rejects_unknown_names_and_bad_epochs():
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="argument handling: run once, in the torch pass")
+def test_train_command_refuses_an_unusable_out_and_writes_nothing_when_it_refuses(data_dir, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    cases = ((["--out", str(a_file)], "is a file"),
+             (["--out", "/proc/keras_gan_run"], "cannot"),
+             (["--limit", "50", "--out", str(tmp_path / "run")], "make no batch"))
+    for args, message in cases:
+        proc = _train("gan-mnist", "--data-dir", data_dir, "--epochs", "1", *args, timeout=300)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert a_file.read_text() == "not a folder" and not (tmp_path / "run").exists()
+
+
 def _train(*args, timeout=600):
     env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "tensorflow"))
     return subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,

@@ -136,6 +136,17 @@ def main(argv=None) -> int:
     if mismatch:  # checked before anything is written
         print(f"error: {mismatch}", file=sys.stderr)
         return 2
+    x = recipe.fit_inputs(data)
+    x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
+    steps_per_epoch = len(x) // recipe.batch_size
+    if steps_per_epoch < 1:  # checked before anything is written
+        print(f"error: {len(x)} training examples make no batch of {recipe.batch_size}; raise --limit",
+              file=sys.stderr)
+        return 2
+    problem = _output_folder_problem(out)
+    if problem:
+        print(f"error: --out: {problem}", file=sys.stderr)
+        return 2
     os.makedirs(out, exist_ok=True)
     if args.generator_ema is not None:
         with open(average_path, "w") as f:
@@ -143,13 +154,6 @@ def main(argv=None) -> int:
     seed = recipe.seed if args.seed is None else args.seed
     keras.utils.set_random_seed(seed)
     model = recipe.build(data)
-    x = recipe.fit_inputs(data)
-    x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
-    steps_per_epoch = len(x) // recipe.batch_size
-    if steps_per_epoch < 1:
-        print(f"error: {len(x)} training examples make no batch of {recipe.batch_size}; raise --limit",
-              file=sys.stderr)
-        return 2
     recipe.compile(model, steps_per_epoch)
     if args.generator_ema is not None:
         with_generator_average(model, args.generator_ema)
@@ -244,6 +248,26 @@ def main(argv=None) -> int:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _output_folder_problem(out: str) -> str | None:
+    """Why the run's folder cannot be used (a file is there, or it cannot be created or written)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        return f"{out} is a file, not a folder; give a folder for the run's outputs."
+    existing = out
+    while existing and not os.path.exists(existing):  # the deepest part that exists must be writable
+        existing = os.path.dirname(existing.rstrip(os.sep)) or "."
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot create or write {out} (no write access to {existing})."
+    try:
+        probe_dir = out if os.path.isdir(out) else existing
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=probe_dir):
+            pass
+    except OSError as e:
+        return f"cannot write in {out}: {e.strerror or e}."
+    return None
 
 
 def _continue_schedules(model, iterations: int) -> None:
