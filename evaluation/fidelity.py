@@ -69,7 +69,7 @@ import numpy as np
 
 from evaluation.inception_weights import InceptionWeightsError, resolve_inception_weights
 from evaluation.results import output_folder_problem, run_command
-from evaluation.sources import SourceError, as_unit_images, describe, load_samples
+from evaluation.sources import SourceError, add_value_range_argument, as_unit_images, describe, load_samples
 
 __all__ = [
     "FEATURE_EXTRACTORS",
@@ -187,10 +187,10 @@ def _reference_images(reference: str, num_reference: int | None, data_dir: str |
 
 
 def _samples(source: Any, num_samples: int | None, seed: int, batch_size: int, data_dir: str | None,
-             verbose: bool) -> tuple[np.ndarray, str]:
+             verbose: bool, value_range=(0.0, 1.0)) -> tuple[np.ndarray, str]:
     """Float32 (N, 28, 28, 1) samples in [0, 1] and a description of where they came from."""
     if isinstance(source, np.ndarray):
-        images = as_unit_images(source, "the samples")
+        images = as_unit_images(source, "the samples", value_range)
         if num_samples is not None:
             if len(images) < num_samples:
                 raise ValueError(f"num_samples={num_samples} but the array has only {len(images)} samples.")
@@ -213,7 +213,8 @@ def _samples(source: Any, num_samples: int | None, seed: int, batch_size: int, d
         if len(images) < count:
             raise SourceError(f"{source} has only {len(images)} images but {count} were asked for (--num-samples).")
         return images, f"real MNIST images ({split} split)"
-    return load_samples(source, count, seed=seed, batch_size=batch_size, progress=verbose), describe(source)
+    return (load_samples(source, count, seed=seed, batch_size=batch_size, progress=verbose, value_range=value_range),
+            describe(source))
 
 
 def _to_uint8(images: np.ndarray) -> np.ndarray:
@@ -256,6 +257,7 @@ def compute_metrics(
     use_cache: bool = True,
     isolate: bool | None = None,
     verbose: bool = True,
+    value_range: tuple[float, float] = (0.0, 1.0),
 ) -> dict[str, Any]:
     """FID / IS / KID / precision-recall of `samples_or_source` against real MNIST.
 
@@ -286,6 +288,8 @@ def compute_metrics(
             importing torch-fidelity here would abort the interpreter
             (`torch_fidelity_safe_here()`, see the module docstring).
         verbose: progress bars and torch-fidelity's messages on stderr.
+        value_range: range of the samples' float values (e.g. (-1, 1) for a tanh
+            generator), mapped to [0, 1].
 
     Returns:
         The requested metrics (`fid`, `isc_mean`, `isc_std`, `kid_mean`,
@@ -315,7 +319,8 @@ def compute_metrics(
 
     needs_reference = any(m in metrics for m in ("fid", "kid", "prc"))
     reference_images = _reference_images(reference, num_reference, data_dir) if needs_reference else None
-    samples, description = _samples(samples_or_source, num_samples, seed, batch_size or 1000, data_dir, verbose)
+    samples, description = _samples(samples_or_source, num_samples, seed, batch_size or 1000, data_dir, verbose,
+                                    value_range)
     samples = _to_uint8(samples)
     if len(samples) < MIN_IMAGES:
         raise ValueError(f"At least {MIN_IMAGES} samples are needed; got {len(samples)}.")
@@ -424,6 +429,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-cache", action="store_true", help="recompute the reference statistics")
     p.add_argument("--json", metavar="OUT", default=None, help="also write the results to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bars or torch-fidelity messages")
+    add_value_range_argument(p)
     args = p.parse_args(argv)
     try:
         args.metrics = _checked_metrics(args.metrics)
@@ -477,6 +483,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         cache_root=args.cache_dir,
         use_cache=not args.no_cache,
         verbose=not args.quiet,
+        value_range=tuple(args.value_range),
     )
 
 

@@ -534,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (default 0)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     parser.add_argument("--no-baseline", action="store_true", help="skip the real-data baseline")
+    sources.add_value_range_argument(parser)
     return parser
 
 
@@ -547,6 +548,7 @@ def _evaluate(args: argparse.Namespace) -> ParzenResult:
         num_test=args.num_test,
         batch_size=args.batch_size,
         seed=args.seed,
+        value_range=tuple(args.value_range),
         baseline=not args.no_baseline,
     )
 

@@ -264,8 +264,8 @@ def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0)) -> np.
     if found_low < low - tolerance or found_high > high + tolerance:
         raise SourceError(
             f"{where} have values in [{found_low:.4g}, {found_high:.4g}], outside the expected "
-            f"range [{low:g}, {high:g}]. Pass value_range=(low, high) (e.g. (-1, 1) for a tanh "
-            "generator), or save uint8 images in 0..255."
+            f"range [{low:g}, {high:g}]. Pass value_range=(low, high) (on the command line "
+            "--value-range LOW HIGH; e.g. -1 1 for a tanh generator), or save uint8 images in 0..255."
         )
     unit = (array - np.float32(low)) / np.float32(high - low)
     return np.clip(unit, 0.0, 1.0, out=unit)
@@ -342,3 +342,11 @@ def model_family(model_or_source: Any) -> str | None:
     if callable(getattr(model, "generate", None)) and hasattr(model, "latent_dim"):
         return "gan"
     return None
+
+
+def add_value_range_argument(parser) -> None:
+    """`--value-range LOW HIGH`: the range of a model's (or a .npy's) float samples, mapped to [0, 1]."""
+    parser.add_argument("--value-range", nargs=2, type=float, default=(0.0, 1.0), metavar=("LOW", "HIGH"),
+                        help="range of the samples' float values, mapped to [0, 1] (default 0 1; "
+                             "-1 1 for a tanh generator)")
+

@@ -191,3 +191,20 @@ def test_json_is_written_through_a_symlink_with_the_umask_permissions(tmp_path):
     assert link.is_symlink() and json.loads(real.read_text()) == {"score": 1.5}
     assert (real.stat().st_mode & 0o777) == 0o644
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]
+
+
+def test_value_range_option_scores_tanh_samples(data_dir, tmp_path):
+    """A tanh generator's samples in [-1, 1] are refused with a hint, and scored with --value-range -1 1."""
+    real = datasets.mnist("test", data_dir=data_dir, limit=200).images
+    path = tmp_path / "tanh.npy"
+    np.save(path, real * 2.0 - 1.0)
+    common = [str(path), "--data-dir", data_dir, "--num-samples", "200", "--num-test", "100", "--sigma", "0.2",
+              "--no-baseline"]
+    out = tmp_path / "r.json"
+    assert parzen.main(common + ["--json", str(out)]) == 2 and not out.exists()
+    assert parzen.main(common + ["--value-range", "-1", "1", "--json", str(out)]) == 0
+    mapped = json.loads(out.read_text())
+    out.unlink()
+    np.save(path, real)
+    assert parzen.main(common[:1] + common[1:] + ["--json", str(out)]) == 0
+    assert json.loads(out.read_text())["mean"] == pytest.approx(mapped["mean"], abs=1e-3)
