@@ -31,11 +31,12 @@ gives different metric values, so it must not be used silently.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import torch
 from torch import nn
+
+from evaluation import checkpoints
 
 #: The checkpoint shipped with the package.
 CHECKPOINT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "mnist_classifier.pt")
@@ -50,7 +51,7 @@ NUM_CLASSES = 10
 PIXEL_MEAN, PIXEL_STD = 0.1307, 0.3081
 
 
-class ClassifierCheckpointError(ValueError):
+class ClassifierCheckpointError(checkpoints.CheckpointError):
     """The MNIST classifier checkpoint is missing, corrupt, or not the expected file."""
 
 
@@ -79,13 +80,7 @@ class MNISTClassifier(nn.Module):
         return features, self.head(self.dropout(features))
 
 
-def file_sha256(path: str) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+file_sha256 = checkpoints.file_sha256
 
 
 def verify_checkpoint(path: str | None = None, expected_sha256: str | None = None) -> str:
@@ -94,26 +89,11 @@ def verify_checkpoint(path: str | None = None, expected_sha256: str | None = Non
     `path` None means the shipped checkpoint, checked against `CHECKPOINT_SHA256`.
     A user's own checkpoint (`path` given) is checked only if `expected_sha256` is.
     """
-    shipped = path is None
-    path = CHECKPOINT_PATH if shipped else os.fspath(path)
-    if expected_sha256 is None and shipped:
-        expected_sha256 = CHECKPOINT_SHA256
-    if not os.path.isfile(path):
-        raise ClassifierCheckpointError(
-            f"MNIST classifier checkpoint not found: {path}. "
-            + ("Restore it from the repository (git checkout evaluation/weights/) or retrain it with "
-               "`python -m evaluation.train_mnist_classifier`." if shipped else "Check the path.")
-        )
-    if expected_sha256 is not None:
-        found = file_sha256(path)
-        if found != expected_sha256:
-            raise ClassifierCheckpointError(
-                f"MNIST classifier checkpoint {path} has sha256 {found}, expected {expected_sha256}: the "
-                "file is corrupt or was replaced, and metrics computed with it would not be comparable. "
-                "Restore it from the repository, or after retraining record the printed sha256 in "
-                "evaluation/mnist_classifier.py (CHECKPOINT_SHA256)."
-            )
-    return path
+    return checkpoints.verify(
+        path, expected_sha256, shipped_path=CHECKPOINT_PATH, shipped_sha256=CHECKPOINT_SHA256,
+        what="MNIST classifier", retrain="python -m evaluation.train_mnist_classifier",
+        sha_constant="evaluation/mnist_classifier.py (CHECKPOINT_SHA256)", error=ClassifierCheckpointError,
+    )
 
 
 def load_classifier(path: str | None = None, expected_sha256: str | None = None) -> MNISTClassifier:
@@ -123,23 +103,9 @@ def load_classifier(path: str | None = None, expected_sha256: str | None = None)
     tensors and plain values, so no code from the file is ever run.
     """
     path = verify_checkpoint(path, expected_sha256)
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # zip or unpickling errors: all mean "not a usable checkpoint"
-        raise ClassifierCheckpointError(f"Cannot read the MNIST classifier checkpoint {path}: {e}") from e
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ClassifierCheckpointError(
-            f"{path} is not an MNIST classifier checkpoint written by evaluation/train_mnist_classifier.py "
-            f"(format {CHECKPOINT_FORMAT!r})."
-        )
-    model = MNISTClassifier()
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except (KeyError, RuntimeError) as e:
-        raise ClassifierCheckpointError(f"{path} does not fit the MNISTClassifier network: {e}") from e
-    model.eval()
-    model.requires_grad_(False)
-    return model
+    return checkpoints.load_module(path, MNISTClassifier(), CHECKPOINT_FORMAT,
+                                   "MNIST classifier (written by evaluation/train_mnist_classifier.py)",
+                                   ClassifierCheckpointError)
 
 
 def predict_labels(images, batch_size: int = 1000, path: str | None = None) -> "np.ndarray":
@@ -176,10 +142,4 @@ def predict_labels(images, batch_size: int = 1000, path: str | None = None) -> "
 
 def save_checkpoint(model: MNISTClassifier, path: str, **metadata) -> str:
     """Write `model` with plain-value `metadata` (loadable with weights_only=True); return the sha256."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path + ".tmp"
-    torch.save({"format": CHECKPOINT_FORMAT, "state_dict": state, **metadata}, tmp)
-    os.replace(tmp, path)
-    return file_sha256(path)
+    return checkpoints.save_module(model, path, CHECKPOINT_FORMAT, **metadata)
