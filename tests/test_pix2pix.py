@@ -334,12 +334,26 @@ def _bad_fit_cases():
     return {
         "input shape": ((np.zeros((4, 8, 8, 3), "float32"), y), r"Input images.*\(8, 8, 3\).*\(16, 16, 3\)"),
         "target shape": ((x, np.zeros((4, SIZE, SIZE, 1), "float32")), r"Target images.*\(16, 16, 1\)"),
-        "uint8": (((x > 0).astype("uint8"), y), "dtype uint8"),
+        "uint8": (((x > 0).astype("uint8"), y), r"dtype uint8.*images / 127.5 - 1"),
         "[0, 255]": ((x, (y + 1) * 127.5), r"Target images have values in.*looks like \[0, 255\].*127.5"),
         "NaN": ((np.where(x > 0.9, np.nan, x).astype("float32"), y), "NaN"),
         "no targets": ((x, None), r"\(input, target\) image pairs"),
         "counts": ((x, y[:3]), "4 input images but 3 target images"),
     }
+
+
+def test_images_in_0_1_are_flagged_with_the_mapping():
+    """[0, 1] images pass the range check (they are inside [-1, 1]) but are almost surely a mistake."""
+    model = small_pix2pix()
+    x, _ = pairs(2)
+    with pytest.warns(UserWarning, match=r"2 \* images - 1"):
+        model.translate((x + 1) / 2)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.translate(x)  # proper [-1, 1] inputs: no such warning
+    assert not [w for w in caught if "no value below 0" in str(w.message)]
 
 
 @pytest.mark.parametrize("case", list(_bad_fit_cases()))

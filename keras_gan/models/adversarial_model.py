@@ -31,6 +31,9 @@ from keras_gan.models.optimizer_pair import OptimizerPair
 
 Objective = Callable[[], tuple]
 
+#: how to turn uint8 images into what the generator produces (overridden by Pix2Pix: [-1, 1]).
+UINT8_HINT = "e.g. [0, 1] for a sigmoid output: divide uint8 images by 255"
+
 
 class _NonFiniteLossGuard(keras.callbacks.Callback):
     """Stops `fit` at the first batch whose logged losses are not finite."""
@@ -66,6 +69,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
     loss_names: tuple = ("d_loss", "g_loss")
     #: names of all logged metrics, in order.
     metric_names: tuple = ("d_loss", "g_loss")
+    #: the fix suggested for uint8 data.
+    uint8_hint: str = UINT8_HINT
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, **kwargs):
         super().__init__(**kwargs)
@@ -283,7 +288,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
 
     def _trace_check(self, name: str, tensor, expected_shape: tuple) -> None:
         """Shape/dtype check at trace time (covers every data source)."""
-        _check_batch(name, tuple(tensor.shape), keras.backend.standardize_dtype(tensor.dtype), expected_shape)
+        _check_batch(name, tuple(tensor.shape), keras.backend.standardize_dtype(tensor.dtype), expected_shape,
+                     self.uint8_hint)
 
 
 def _final_activation(network: keras.Model):
@@ -312,7 +318,7 @@ def _reject_sigmoid_output(discriminator: keras.Model) -> None:
         )
 
 
-def _check_batch(name: str, shape: tuple, dtype: str, expected_shape: tuple) -> None:
+def _check_batch(name: str, shape: tuple, dtype: str, expected_shape: tuple, uint8_hint: str = UINT8_HINT) -> None:
     expected = tuple(expected_shape)
     actual = tuple(shape[1:])
     if len(actual) != len(expected) or any(
@@ -326,8 +332,7 @@ def _check_batch(name: str, shape: tuple, dtype: str, expected_shape: tuple) -> 
     if not (dtype.startswith("float") or dtype.startswith("bfloat")):
         raise ValueError(
             f"{name} have dtype {dtype}; expected floating point values in the range "
-            f"the generator produces (e.g. [0, 1] for a sigmoid output: divide uint8 "
-            f"images by 255)."
+            f"the generator produces ({uint8_hint})."
         )
 
 

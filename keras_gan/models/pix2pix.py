@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 
 import keras
 import numpy as np
@@ -92,6 +93,7 @@ class Pix2Pix(AdversarialModel):
 
     loss_names = ("d_loss", "g_loss")
     metric_names = ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake")
+    uint8_hint = "[-1, 1], the generator's tanh range: use images / 127.5 - 1 on uint8 images"
 
     def __init__(
         self,
@@ -176,7 +178,7 @@ class Pix2Pix(AdversarialModel):
                 f"{images.shape}. Pass images[None] to translate a single image."
             )
         _check_batch("Input images", images.shape, keras.backend.standardize_dtype(images.dtype),
-                     self.input_image_shape)
+                     self.input_image_shape, self.uint8_hint)
         check_value_range("Input images", images)
         images = images.astype(self.compute_dtype or "float32", copy=False)
         if len(images) == 0:
@@ -299,7 +301,8 @@ class Pix2Pix(AdversarialModel):
             ("Input images", inputs, self.input_image_shape),
             ("Target images", targets, self.output_image_shape),
         ):
-            _check_batch(name, tuple(array.shape), keras.backend.standardize_dtype(array.dtype), shape)
+            _check_batch(name, tuple(array.shape), keras.backend.standardize_dtype(array.dtype), shape,
+                         self.uint8_hint)
             check_value_range(name, array)
         if len(inputs) != len(targets):
             raise ValueError(
@@ -353,6 +356,11 @@ def check_value_range(name: str, images: np.ndarray) -> None:
             f"{name} have values in [{low:g}, {high:g}], but pix2pix works on images in [-1, 1] "
             f"(the generator ends in tanh){hint}."
         )
+    if low >= 0.0 and high > 0.0 and images.size > 64:
+        warnings.warn(
+            f"{name} have no value below 0 (range [{low:g}, {high:g}]): they look like images in [0, 1], "
+            "but pix2pix works on [-1, 1] (tanh). If so, map them with 2 * images - 1; as they are, "
+            "the outputs will look washed out.", stacklevel=3)
 
 
 def _first_pairs(x, y):
