@@ -43,7 +43,7 @@ from evaluation import checkpoints
 #: The checkpoint shipped with the package.
 CHECKPOINT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "facade_segmenter.pt")
 #: sha256 of the shipped checkpoint (printed by train_facade_segmenter.py).
-CHECKPOINT_SHA256 = None
+CHECKPOINT_SHA256 = "893d836fcb2733304a5e2f3ae86212a8871b93c09bbb161cc0c7aec4d5cf80ff"
 CHECKPOINT_FORMAT = "keras_gan.evaluation.facade_segmenter/1"
 NUM_CLASSES = 12
 WIDTHS = (16, 32, 64, 128, 256)
