@@ -316,3 +316,22 @@ def test_a_discriminator_ending_in_a_sigmoid_is_refused_with_the_fix(how):
         keras_gan.GAN(generator, discriminator)
     logits = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     keras_gan.GAN(generator, logits)  # logits are accepted
+
+
+def test_keras_learning_rate_callbacks_drive_both_optimizers():
+    """ReduceLROnPlateau reads G's rate and scales D's and G's by the same factor."""
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]),
+                        keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="d_loss", mode="min", factor=0.5, patience=0, min_delta=1e9)
+    gan.fit(x, batch_size=16, epochs=2, verbose=0, callbacks=[reduce])
+    assert float(to_numpy(gan.g_optimizer.learning_rate)) == pytest.approx(1e-3 * 0.5)  # one reduction
+    assert float(to_numpy(gan.d_optimizer.learning_rate)) == pytest.approx(2e-3 * 0.5)
+    scheduled = keras_gan.GAN(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]),
+                              keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    scheduled.compile(d_optimizer=keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)),
+                      g_optimizer=keras.optimizers.SGD(0.1))
+    with pytest.raises(TypeError, match="schedule"):
+        scheduled.optimizer.learning_rate = 0.01

@@ -43,8 +43,13 @@ def _all_scores(translations, inputs, targets, labels, train_photos, seed: int) 
 
 
 def _summary(per_seed: list[dict]) -> dict:
-    return {k: {"mean": float(np.mean([s[k] for s in per_seed])), "std": float(np.std([s[k] for s in per_seed])),
-                "values": [float(s[k]) for s in per_seed]} for k in METRICS}
+    """Mean and standard deviation over seeds (std 0 for a single, seed-free value)."""
+    out = {}
+    for k in METRICS:
+        values = [float(s[k]) for s in per_seed]
+        std = float(np.std(values)) if len(values) > 1 else 0.0
+        out[k] = {"mean": float(np.mean(values)), "std": std, "values": values}
+    return out
 
 
 def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict:
@@ -86,8 +91,10 @@ def markdown(result: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--row", action="append", required=True, metavar="NAME=SOURCE",
+    p.add_argument("--row", action="append", default=[], metavar="NAME=SOURCE",
                    help="a table row: its name and the model (zoo name, NAME.weights.h5, .keras)")
+    p.add_argument("--merge", action="append", default=[], metavar="JSON",
+                   help="rows measured earlier (a --json file of this command), put first; same seeds")
     p.add_argument("--seeds", type=int, default=5, help="dropout seeds per row (default 5)")
     p.add_argument("--data-dir", default=None, help="facades folder (default: $KERAS_GAN_DATA_DIR)")
     p.add_argument("--json", default=None, help="write the table with per-seed values to this file")
@@ -101,13 +108,24 @@ def main(argv=None) -> int:
         rows.append((name, source))
     if args.seeds < 1:
         p.error("--seeds must be >= 1")
+    if not rows and not args.merge:
+        p.error("give at least one --row (or --merge)")
     try:
         for _, source in rows:  # every source checked before hours of work
             sources.load_model(source)
-        result = table(rows, args.seeds, args.data_dir)
+        merged = []
+        for path in args.merge:
+            with open(path) as f:
+                merged.append(json.load(f))
+        if any(m["seeds"] != list(range(args.seeds)) for m in merged):
+            raise ValueError("--merge files were measured with other seeds than --seeds; use the same count.")
+        result = table(rows, args.seeds, args.data_dir) if rows else {
+            "split": "test", "n": 50, "seeds": list(range(args.seeds)), "rows": {}}
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    earlier = {name: row for m in merged for name, row in m["rows"].items()}
+    result["rows"] = {**{k: v for k, v in earlier.items() if k not in result["rows"]}, **result["rows"]}
     text = markdown(result)
     print(text)
     if args.json:

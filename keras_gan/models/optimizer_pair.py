@@ -53,5 +53,32 @@ class OptimizerPair:
     def scale_loss(self, loss):
         return loss
 
+    @property
+    def learning_rate(self):
+        """The generator optimizer's learning rate: what Keras' learning-rate callbacks read.
+
+        Setting it (`ReduceLROnPlateau`, `LearningRateScheduler`) drives **both**
+        optimizers: the discriminator's rate is multiplied by the same factor as
+        the generator's, so their ratio stays (the papers use equal rates).
+        """
+        return self.g_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        import keras
+
+        for optimizer in (self.d_optimizer, self.g_optimizer):
+            if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+                raise TypeError(
+                    f"{optimizer.name} follows a learning-rate schedule "
+                    f"({type(optimizer._learning_rate).__name__}), which a callback cannot overwrite; compile "
+                    "with constant learning rates to use ReduceLROnPlateau or LearningRateScheduler.")
+        old = float(keras.ops.convert_to_numpy(self.g_optimizer.learning_rate))
+        new = float(keras.ops.convert_to_numpy(value))
+        factor = new / old if old else 1.0
+        d_old = float(keras.ops.convert_to_numpy(self.d_optimizer.learning_rate))
+        self.d_optimizer.learning_rate = d_old * factor if old else new
+        self.g_optimizer.learning_rate = new
+
     def __repr__(self):
         return f"OptimizerPair(d={self.d_optimizer.name}, g={self.g_optimizer.name})"
