@@ -66,12 +66,27 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
             translations = paired.translate_all(model, inputs, seed=seed, progress=False)
             per_seed.append(_all_scores(translations, inputs, targets, labels, train_photos, seed))
             print(f"{name}, seed {seed}: " + ", ".join(f"{k} {per_seed[-1][k]:.4g}" for k in METRICS), flush=True)
-        result["rows"][name] = {"source": sources.describe(source), **_summary(per_seed)}
+        result["rows"][name] = {"source": sources.describe(source), "source_arg": source, **_summary(per_seed)}
     mean_photo = np.repeat(train_photos.mean(axis=0, keepdims=True), len(inputs), axis=0)
     for name, images in (("real photos", targets), ("mean training photo", mean_photo)):
         result["rows"][name] = {"source": name, **_summary([_all_scores(images, inputs, targets, labels,
                                                                         train_photos, 0)])}
     return result
+
+
+def save_grid(path: str, result: dict, data_dir: str | None, count: int = 4) -> None:
+    """PNG: for the first `count` test inputs, label map | each model row (seed 0) | real photo."""
+    from keras_gan import datasets, utils
+
+    inputs, targets = datasets.facades("test", data_dir=data_dir, limit=count)
+    columns = [inputs]
+    for row in result["rows"].values():
+        if "source_arg" in row:
+            columns.append(paired.translate_all(sources.load_model(row["source_arg"]), inputs, seed=0,
+                                                progress=False))
+    columns.append(targets)
+    tiles = np.stack(columns, axis=1).reshape((-1,) + inputs.shape[1:])
+    utils.save_image_grid(path, tiles, cols=len(columns), value_range=(-1.0, 1.0))
 
 
 def markdown(result: dict) -> str:
@@ -99,6 +114,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None, help="facades folder (default: $KERAS_GAN_DATA_DIR)")
     p.add_argument("--json", default=None, help="write the table with per-seed values to this file")
     p.add_argument("--markdown", default=None, help="write the markdown table to this file")
+    p.add_argument("--grid", default=None,
+                   help="write a PNG: label | each model row's translation (seed 0) | real photo, 4 test inputs")
     args = p.parse_args(argv)
     rows = []
     for text in args.row:
@@ -134,6 +151,10 @@ def main(argv=None) -> int:
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text + "\n")
+    if args.grid:
+        save_grid(args.grid, result, args.data_dir)
+        print(f"wrote {args.grid} (columns: label, " + ", ".join(
+            name for name, row in result["rows"].items() if "source_arg" in row) + ", real photo)")
     return 0
 
 
