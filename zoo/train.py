@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     if recipe.sample_grid is not None:
         callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
-    previous = json.load(open(clock_path))["seconds"] if os.path.isfile(clock_path) else 0.0
+    previous = _read_json(clock_path)["seconds"] if os.path.isfile(clock_path) else 0.0
     initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     start = time.time()
 
@@ -217,7 +217,7 @@ def main(argv=None) -> int:
     if scores:  # the curve the export was chosen on, the exported epoch marked
         utils.save_score_plot(os.path.join(out, f"{recipe.score_name}.png"), score_epochs, scores,
                               recipe.score_name, f"{args.name}: validation score")
-    best = json.load(open(os.path.join(out, "best.json"))) if os.path.isfile(os.path.join(out, "best.json")) else {}
+    best = _read_json(os.path.join(out, "best.json")) if os.path.isfile(os.path.join(out, "best.json")) else {}
     summary = {
         "name": args.name,
         "backend": keras.backend.backend(),
@@ -239,7 +239,7 @@ def main(argv=None) -> int:
         "optimizer_iterations": {key: int(keras.ops.convert_to_numpy(opt.iterations))
                                  for key, opt in (("d", model.d_optimizer), ("g", model.g_optimizer))},
         "generator_average": args.generator_ema,
-        "warm_start": (json.load(open(os.path.join(out, "warm_start.json")))
+        "warm_start": (_read_json(os.path.join(out, "warm_start.json"))
                        if os.path.isfile(os.path.join(out, "warm_start.json")) else None),
     }
     if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
@@ -270,6 +270,12 @@ def _output_folder_problem(out: str) -> str | None:
     return None
 
 
+def _read_json(path: str):
+    """The JSON value in `path` (the file closed at once)."""
+    with open(path) as f:
+        return json.load(f)
+
+
 def _continue_schedules(model, iterations: int) -> None:
     """Put SGD optimizers' update counters where the continued run left off.
 
@@ -296,7 +302,7 @@ def _generator_average_mismatch(average_path: str, backup_dir: str, momentum: fl
     """
     if not os.path.isdir(backup_dir):
         return None
-    recorded = json.load(open(average_path))["momentum"] if os.path.isfile(average_path) else None
+    recorded = _read_json(average_path)["momentum"] if os.path.isfile(average_path) else None
     if recorded == momentum:
         return None
     said = f"--generator-ema {recorded}" if recorded is not None else "no --generator-ema"
@@ -346,7 +352,7 @@ def _copy_network_weights(source, target) -> None:
 def _epochs_run(out: str) -> int:
     """Epochs finished over all sessions of this run (the clock file counts them)."""
     clock = os.path.join(out, "wall_time.json")
-    return int(json.load(open(clock))["epochs"]) if os.path.isfile(clock) else 0
+    return int(_read_json(clock)["epochs"]) if os.path.isfile(clock) else 0
 
 
 def _evaluate_and_write_card(name: str, recipe, summary: dict, out: str, data_dir: str | None) -> dict:
