@@ -271,16 +271,14 @@ def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0)) -> np.
     return np.clip(unit, 0.0, 1.0, out=unit)
 
 
-def class_labels(num_samples: int, num_classes: int) -> np.ndarray:
-    """Labels that split `num_samples` evenly over `num_classes`, in class order.
+def __getattr__(name: str):
+    """`class_labels` (the evaluation's label split) lives in keras_gan.metrics; re-exported
+    lazily, since importing keras_gan starts Keras and this module must not at import time."""
+    if name == "class_labels":
+        from keras_gan.metrics.labels import class_labels
 
-    Class c covers samples floor(c N / C) .. floor((c + 1) N / C) - 1, so the
-    remainder N mod C is spread over the classes (counts differ by at most one).
-    """
-    if num_classes <= 0:
-        raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}.")
-    bounds = (np.arange(num_classes + 1, dtype=np.int64) * num_samples) // num_classes
-    return np.repeat(np.arange(num_classes, dtype=np.int64), np.diff(bounds))
+        return class_labels
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def chunk_seed(seed: int | None, chunk: int) -> int | None:
@@ -297,6 +295,8 @@ def _generate(model, num_samples: int, seed: int | None, batch_size: int, progre
             f"{describe(model)} has no generate() method, so it cannot produce samples; "
             "pass a GAN / ConditionalGAN, its .keras file, a zoo name or a .npy file."
         )
+    from keras_gan.metrics.labels import class_labels
+
     labels = class_labels(num_samples, int(model.num_classes)) if is_conditional(model) else None
     starts = range(0, num_samples, batch_size)
     if progress and len(starts) > 1:

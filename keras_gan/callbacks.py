@@ -16,7 +16,7 @@ def generate_samples(model, num_samples: int, seed: int):
     grid row per class)."""
     num_classes = getattr(model, "num_classes", None)
     if num_classes:
-        from evaluation.sources import class_labels  # the split the evaluation itself uses
+        from keras_gan.metrics import class_labels  # the split the evaluation itself uses
 
         return model.generate(class_labels(num_samples, int(num_classes)), seed=seed)
     return model.generate(num_samples, seed=seed)
@@ -91,7 +91,7 @@ class ParzenMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
-            from evaluation.parzen import SIGMA_GRID, select_sigma
+            from keras_gan.metrics.parzen import SIGMA_GRID, select_sigma
 
             samples = generate_samples(self.model, self.num_samples, self.seed)
             flat = samples.reshape(len(samples), -1)

@@ -105,7 +105,7 @@ PARZEN_MODEL_SELECTION = (
 
 def validation_parzen(samples: np.ndarray, validation: np.ndarray) -> float:
     """Mean Parzen log-likelihood of the validation images, sigma chosen on them (paper grid)."""
-    from evaluation.parzen import select_sigma
+    from keras_gan.metrics import select_sigma
 
     _, scores = select_sigma(samples.reshape(len(samples), -1), validation.reshape(len(validation), -1),
                              np.logspace(-1, 0, 10))
@@ -135,7 +135,7 @@ def _cgan_mnist_build(data):
 
 def balanced_labels(num_samples: int = 10000, num_classes: int = 10) -> np.ndarray:
     """`num_samples` labels split evenly over the classes (the CGAN paper's evaluation)."""
-    from evaluation.sources import class_labels
+    from keras_gan.metrics import class_labels
 
     return class_labels(num_samples, num_classes)
 
