@@ -110,9 +110,11 @@ ENTRIES: tuple[ZooEntry, ...] = (
         weights_file="pix2pix-facades.weights.h5",
         sha256="7a7c55074dcd92f29743efe781487b233b5516b62cf70a3d2f389f70ee89e673",
         metrics={"l1": 0.3945, "psnr": 12.02, "ssim": 0.2426, "split": "test", "epochs": 200,
-                 "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades --split test"},
-        paper_metrics={"source": "Isola et al. 2017 report FCN scores and AMT studies for facades, "
-                                 "not L1/PSNR/SSIM; no paper number to compare directly"},
+                 "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades --split test",
+                 # FCN-score (evaluation.fcn_score), mean of dropout seeds 0-4, measured with KERAS_BACKEND=torch
+                 "fcn_per_pixel_accuracy": 0.702, "fcn_per_class_accuracy": 0.445, "fcn_class_iou": 0.335},
+        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
+                                 "L1+cGAN per-pixel 0.66, per-class 0.23, class IoU 0.17; no facades numbers"},
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -125,8 +127,10 @@ ENTRIES: tuple[ZooEntry, ...] = (
         dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
         recipe="python -m zoo.train pix2pix-facades-l1",
         weights_file="pix2pix-facades-l1.weights.h5",
-        sha256=None,
-        metrics={},
+        sha256="5b3c84a8c7e9edabf420a1dedea12310e9b3731fca41f3dc7659b1bcfece9b5d",
+        metrics={"l1": 0.3819, "psnr": 12.47, "ssim": 0.3298, "split": "test", "epochs": 200,
+                 "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades-l1 --split test",
+                 "fcn_per_pixel_accuracy": 0.673, "fcn_per_class_accuracy": 0.400, "fcn_class_iou": 0.300},
         paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
                                  "L1 per-pixel 0.42, per-class 0.15, class IoU 0.11"},
         card="zoo/cards/pix2pix-facades.md",
