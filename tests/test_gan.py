@@ -344,3 +344,14 @@ def test_keras_learning_rate_callbacks_drive_both_optimizers():
                       g_optimizer=keras.optimizers.SGD(0.1))
     with pytest.raises(TypeError, match="schedule"):
         scheduled.optimizer.learning_rate = 0.01
+
+
+def test_generate_takes_a_whole_number_of_samples():
+    gan = keras_gan.GAN(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]),
+                        keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    for bad in (2.5, -1, True, "3"):
+        with pytest.raises(ValueError, match="whole number"):
+            gan.generate(bad)
+    assert gan.generate(np.int64(3), seed=0).shape == (3, 3)
+    with pytest.raises(ValueError, match="batch_size"):
+        gan.generate(3, batch_size=0)

@@ -184,9 +184,11 @@ class GAN(AdversarialModel):
         With `seed`, the samples are a deterministic function of it (on one
         backend); without, they come from the model's own noise stream.
         """
-        if int(n) < 0:
-            raise ValueError(f"n must be >= 0; got {n}.")
-        return self._generate_in_batches(int(n), None, seed, batch_size)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n (the number of samples) must be a whole number >= 0; got {n!r}.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        return self._generate_in_batches(int(n), None, seed, int(batch_size))
 
     def _generate_in_batches(self, n: int, condition, seed, batch_size: int) -> np.ndarray:
         """`n` samples in batches of `batch_size`; `condition` holds one row per
