@@ -288,7 +288,7 @@ for bad arguments, an unknown or unreadable CKPT, missing data or a bad segmente
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from evaluation.paired import TRANSLATE_MODES, _positive_int
+    from evaluation.paired import add_translation_arguments
 
     parser = argparse.ArgumentParser(
         prog="python -m evaluation.fcn_score",
@@ -297,12 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name, NAME.weights.h5 or a .npy")
-    parser.add_argument("--split", default="test", help="facades split: train, val or test (default test)")
-    parser.add_argument("--data-dir", help="facades folder (default: $KERAS_GAN_DATA_DIR)")
-    parser.add_argument("--mode", choices=TRANSLATE_MODES, default="paper",
-                        help="translate mode: paper (dropout + test-batch statistics) or eval (default paper)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the dropout noise (default 0)")
-    parser.add_argument("--limit", type=_positive_int, help="score only the first N pairs")
+    add_translation_arguments(parser)
     parser.add_argument("--no-fidelity", action="store_true", help="skip facades-FID / KID")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     return parser

@@ -284,14 +284,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("checkpoint", metavar="CKPT", help="a .keras file, a zoo name or a NAME.weights.h5 export")
+    add_translation_arguments(parser)
+    parser.add_argument("--json", metavar="PATH", help="write the result (with per-image values) as JSON to PATH")
+    return parser
+
+
+def add_translation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every facades command line that translates a split (`paired`, `fcn_score`)."""
     parser.add_argument("--split", default="test", help="facades split: train, val or test (default test)")
     parser.add_argument("--data-dir", help="facades folder (default: $KERAS_GAN_DATA_DIR)")
     parser.add_argument("--mode", choices=TRANSLATE_MODES, default="paper",
                         help="translate mode: paper (dropout + test-batch statistics) or eval (default paper)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the dropout noise (default 0)")
     parser.add_argument("--limit", type=_positive_int, help="score only the first N pairs (default: the whole split)")
-    parser.add_argument("--json", metavar="PATH", help="write the result (with per-image values) as JSON to PATH")
-    return parser
 
 
 def _evaluate(args: argparse.Namespace) -> PairedResult:

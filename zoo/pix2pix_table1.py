@@ -32,10 +32,10 @@ from evaluation import fcn_score, paired, sources
 METRICS = ("per_pixel_accuracy", "per_class_accuracy", "class_iou", "fid", "kid_mean", "l1", "psnr", "ssim")
 
 
-def _all_scores(translations, inputs, targets, labels, train_photos, seed: int) -> dict:
+def _all_scores(translations, targets, labels, train_photos, seed: int, segmenter) -> dict:
     from evaluation.facade_segmenter import segment
 
-    scores = fcn_score.segmentation_scores(segment(translations), labels)
+    scores = fcn_score.segmentation_scores(segment(translations, segmenter), labels)
     fid = fcn_score.facades_fidelity(fcn_score.to_uint8(translations), fcn_score.to_uint8(train_photos), seed=seed)
     pixel = paired.paired_metrics(translations, targets)
     return {**scores, "fid": fid["fid"], "kid_mean": fid["kid_mean"], "kid_std": fid["kid_std"],
@@ -53,8 +53,10 @@ def _summary(per_seed: list[dict]) -> dict:
 
 
 def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict:
+    from evaluation.facade_segmenter import load_segmenter
     from keras_gan import datasets
 
+    segmenter = load_segmenter()  # once: it is sha256-checked and read from disk on every load
     inputs, targets = datasets.facades("test", data_dir=data_dir)
     labels = datasets.label_map_classes(inputs)
     train_photos = datasets.facades("train", data_dir=data_dir, augment=False).targets
@@ -64,13 +66,13 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
         per_seed = []
         for seed in range(seeds):
             translations = paired.translate_all(model, inputs, seed=seed, progress=False)
-            per_seed.append(_all_scores(translations, inputs, targets, labels, train_photos, seed))
+            per_seed.append(_all_scores(translations, targets, labels, train_photos, seed, segmenter))
             print(f"{name}, seed {seed}: " + ", ".join(f"{k} {per_seed[-1][k]:.4g}" for k in METRICS), flush=True)
         result["rows"][name] = {"source": sources.describe(source), "source_arg": source, **_summary(per_seed)}
     mean_photo = np.repeat(train_photos.mean(axis=0, keepdims=True), len(inputs), axis=0)
     for name, images in (("real photos", targets), ("mean training photo", mean_photo)):
-        result["rows"][name] = {"source": name, **_summary([_all_scores(images, inputs, targets, labels,
-                                                                        train_photos, 0)])}
+        result["rows"][name] = {"source": name, **_summary([_all_scores(images, targets, labels, train_photos, 0,
+                                                                        segmenter)])}
     return result
 
 

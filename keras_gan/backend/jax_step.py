@@ -74,29 +74,14 @@ class JAXGANTrainStep:
                 continue
             indices = self._role_indices(role)
 
-            optimizer = self._role_optimizer(role)
-
-            def loss_fn(role_values, trainable, non_trainable, objective=objective, indices=indices,
-                        optimizer=optimizer, opt_state=opt_values[role]):
+            def loss_fn(role_values, trainable, non_trainable, objective=objective, indices=indices, role=role):
                 full = _scatter(trainable, indices, role_values)
-                (loss, stats), non_trainable = self._run_stateless(objective, full, non_trainable)
-                # Loss scaling (mixed_float16): the scale is an optimizer variable,
-                # read from the traced optimizer state.
-                with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_state))):
-                    scaled = optimizer.scale_loss(loss)
-                return scaled, (loss, stats, non_trainable)
+                return self._scaled_loss(role, objective, full, non_trainable, opt_values)
 
-            role_values = [trainable[i] for i in indices]
             (_, (loss, stats, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                role_values, trainable, non_trainable
+                [trainable[i] for i in indices], trainable, non_trainable
             )
-            new_values, new_opt = optimizer.stateless_apply(
-                opt_values[role], grads, role_values
-            )
-            new_values, opt_values[role] = _keep_if_finite(
-                jnp.isfinite(loss), (new_values, new_opt), (role_values, opt_values[role])
-            )
-            trainable = _scatter(trainable, indices, new_values)
+            trainable = self._apply_update(role, grads, loss, trainable, opt_values)
             step_stats.append((role, loss, stats))
 
         with keras.StatelessScope(
@@ -127,23 +112,36 @@ class JAXGANTrainStep:
 
     def _update_through_forward(self, objective, shared, pullback, trainable, non_trainable, opt_values):
         """G's update when its loss depends on G only through the shared forward pass."""
-        indices = self._role_indices("g")
-        optimizer, opt_state = self._role_optimizer("g"), opt_values["g"]
 
         def loss_fn(output, trainable, non_trainable):
-            (loss, stats), non_trainable = self._run_stateless(lambda: objective(output), trainable, non_trainable)
-            with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_state))):
-                scaled = optimizer.scale_loss(loss)
-            return scaled, (loss, stats, non_trainable)
+            return self._scaled_loss("g", lambda: objective(output), trainable, non_trainable, opt_values)
 
         (_, (loss, stats, non_trainable)), cotangent = jax.value_and_grad(loss_fn, has_aux=True)(
             shared, trainable, non_trainable)
         (grads,) = pullback(cotangent)
+        return self._apply_update("g", grads, loss, trainable, opt_values), non_trainable, ("g", loss, stats)
+
+    def _scaled_loss(self, role, objective, trainable, non_trainable, opt_values):
+        """`objective()` run statelessly: (scaled loss, (loss, stats, non-trainables)).
+
+        Loss scaling (mixed_float16): the scale is an optimizer variable, read
+        from the traced optimizer state.
+        """
+        optimizer = self._role_optimizer(role)
+        (loss, stats), non_trainable = self._run_stateless(objective, trainable, non_trainable)
+        with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_values[role]))):
+            scaled = optimizer.scale_loss(loss)
+        return scaled, (loss, stats, non_trainable)
+
+    def _apply_update(self, role, grads, loss, trainable, opt_values):
+        """One optimizer step of a network, skipped if its loss is not finite; returns the new
+        trainable values (`opt_values[role]` is updated in place)."""
+        indices = self._role_indices(role)
         role_values = [trainable[i] for i in indices]
-        new_values, new_opt = optimizer.stateless_apply(opt_state, grads, role_values)
-        new_values, opt_values["g"] = _keep_if_finite(
-            jnp.isfinite(loss), (new_values, new_opt), (role_values, opt_state))
-        return _scatter(trainable, indices, new_values), non_trainable, ("g", loss, stats)
+        new_values, new_opt = self._role_optimizer(role).stateless_apply(opt_values[role], grads, role_values)
+        new_values, opt_values[role] = _keep_if_finite(
+            jnp.isfinite(loss), (new_values, new_opt), (role_values, opt_values[role]))
+        return _scatter(trainable, indices, new_values)
 
     def _joint_update(self, objective, trainable, non_trainable, opt_values):
         """Both networks' gradients at the same parameters (one `jax.vjp` of the
@@ -167,11 +165,7 @@ class JAXGANTrainStep:
                 cotangents[role] = jnp.asarray(optimizer.scale_loss(jnp.ones_like(zero)), zero.dtype)
         grads = {"d": pullback((cotangents["d"], zero))[0], "g": pullback((zero, cotangents["g"]))[1]}
         for role, loss in zip(roles, pair):
-            new_values, new_opt = self._role_optimizer(role).stateless_apply(
-                opt_values[role], grads[role], values[role])
-            new_values, opt_values[role] = _keep_if_finite(
-                jnp.isfinite(loss), (new_values, new_opt), (values[role], opt_values[role]))
-            trainable = _scatter(trainable, indices[role], new_values)
+            trainable = self._apply_update(role, grads[role], loss, trainable, opt_values)
         return trainable, non_trainable, [("d", pair[0], stats), ("g", pair[1], {})]
 
     def _purge_model_variables(self, *args, **kwargs):

@@ -24,9 +24,6 @@ import types
 import torch
 from keras import ops
 
-_MARK = "_keras_gan_lean_adam"
-
-
 def _is_keras_torch_adam(optimizer) -> bool:
     cls = type(optimizer)
     return cls.__name__ == "Adam" and cls.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
@@ -34,14 +31,13 @@ def _is_keras_torch_adam(optimizer) -> bool:
 
 def install(optimizer) -> bool:
     """Give a Keras torch `Adam` the lean update (once); return whether it has it."""
-    if getattr(optimizer, _MARK, False):
+    if hasattr(optimizer, "_keras_gan_keras_update"):  # installed already
         return True
     if not _is_keras_torch_adam(optimizer) or optimizer.amsgrad:
         return False
     optimizer._keras_gan_keras_update = optimizer._parallel_update_step
     optimizer._keras_gan_workspace = {}
     optimizer._parallel_update_step = types.MethodType(_lean_parallel_update_step, optimizer)
-    setattr(optimizer, _MARK, True)
     return True
 
 
