@@ -249,6 +249,30 @@ def test_l1_only_ablation_trains_g_alone_on_the_l1_loss():
     assert clone.gan_weight == 0.0 and clone.l1_weight == 100.0
 
 
+def test_unconditioned_discriminator_ignores_the_input_and_trains(tmp_path):
+    """Table 1's "GAN" rows: D([x, y]) depends on y only, its first convolution sees 3 channels
+    (not 6), it round-trips through a .keras file, and Pix2Pix trains it like the conditional one."""
+    keras.utils.set_random_seed(0)
+    d = networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2, conditional=False)
+    assert tuple(d.get_layer("conv1").kernel.shape) == (4, 4, 3, 4)
+    x, y = pairs(2, seed=1)
+    other_x = np.random.default_rng(9).uniform(-1, 1, x.shape).astype("float32")
+    out = to_numpy(d([x, y]))
+    np.testing.assert_array_equal(out, to_numpy(d([other_x, y])))
+    assert not np.allclose(out, to_numpy(d([x, remap(y)])))
+    d.save(tmp_path / "d.keras")
+    np.testing.assert_allclose(to_numpy(keras.saving.load_model(tmp_path / "d.keras")([x, y])), out, atol=1e-6)
+    g = networks.unet_generator(SIZE, levels=3, ngf=4)
+    model = keras_gan.Pix2Pix(g, d)
+    model.compile()
+    before = values(d.trainable_variables)
+    history = model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert {"d_loss", "g_gan", "g_l1"} <= set(history.history)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, values(d.trainable_variables)))
+    with pytest.raises(ValueError, match="conditional must be True or False"):
+        networks.patchgan_discriminator(SIZE, ndf=4, n_layers=2, conditional="no")
+
+
 # ------------------------------------------------------------------ translate
 def test_translate_paper_mode_keeps_batch_norm_averages_and_draws_dropout(stepped):
     model, *_ = stepped

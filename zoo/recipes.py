@@ -24,9 +24,10 @@ selection. `zoo/train.py` runs any of them the same way.
   the last epoch is exported, as the paper reports its final model. The L1 of
   the 28 validation pairs (translated as in the paper's test mode, fixed
   dropout seed) is logged each epoch, not used for selection.
-- pix2pix-facades-l1 / pix2pix-facades-cgan: the paper's Table 1 ablations of
-  that recipe, everything else equal: the L1 loss alone (no discriminator) and
-  the cGAN loss alone (lambda = 0).
+- pix2pix-facades-l1 / -cgan / -gan / -l1-gan: the paper's Table 1 ablations
+  of that recipe, everything else equal: the L1 loss alone (no
+  discriminator), the cGAN loss alone (lambda = 0), and the unconditioned-D
+  GAN loss alone or with L1 (D sees only the photo).
 """
 
 from __future__ import annotations
@@ -306,4 +307,6 @@ RECIPES: dict[str, Recipe] = {
     # Table 1's ablations of the pix2pix-facades recipe (same width, data, jitter, optimiser, epochs).
     "pix2pix-facades-l1": _pix2pix_recipe("pix2pix-facades-l1"),
     "pix2pix-facades-cgan": _pix2pix_recipe("pix2pix-facades-cgan"),
+    "pix2pix-facades-gan": _pix2pix_recipe("pix2pix-facades-gan"),
+    "pix2pix-facades-l1-gan": _pix2pix_recipe("pix2pix-facades-l1-gan"),
 }

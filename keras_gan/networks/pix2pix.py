@@ -52,6 +52,12 @@ Choices the paper leaves open, taken from its reference code and named here:
   (junyanz/pytorch-CycleGAN-and-pix2pix, `UnetSkipConnectionBlock`) puts it in
   blocks 2-4, counting from the innermost.
 - The discriminator returns logits; the losses apply the sigmoid stably.
+- Table 1's "GAN" rows use an unconditioned D (section 4.3: "the
+  discriminator does not observe x"): `patchgan_discriminator(conditional=
+  False)` keeps the two-input signature, so `Pix2Pix` trains it unchanged,
+  and drops the input image before the first convolution (`TargetOnly`); its
+  first convolution then takes `target_channels` instead of
+  `in_channels + target_channels`.
 
 Sizes generalise the paper's: `levels` encoder layers (8 for 256x256, which
 brings the map to 1x1), widths `ngf * min(2**i, 8)`; `n_layers` strided
@@ -244,6 +250,22 @@ def patch_size(n_layers: int) -> int:
     return size
 
 
+@keras.saving.register_keras_serializable(package="keras_gan")
+class TargetOnly(layers.Layer):
+    """Passes on the target image of `[input_image, target_image]` and drops the input.
+
+    Why a layer: the unconditioned PatchGAN must keep D's two-input contract
+    (Pix2Pix calls `D([x, y])`), and a Keras functional model saves only
+    inputs its graph uses.
+    """
+
+    def call(self, inputs):
+        return inputs[1]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+
 def patchgan_discriminator(
     image_size: int = 256,
     in_channels: int = 3,
@@ -251,12 +273,15 @@ def patchgan_discriminator(
     ndf: int = 64,
     n_layers: int = 3,
     name: str = "patchgan_discriminator",
+    conditional: bool = True,
 ) -> keras.Model:
     """The conditional PatchGAN discriminator (see the module docstring).
 
     Takes `[input_image, target_image]` (both in [-1, 1]) and returns one
     logit per patch: shape `(batch, s, s, 1)` with s = 30 for the 256x256,
-    n_layers=3 (70x70) configuration.
+    n_layers=3 (70x70) configuration. `conditional=False` gives Table 1's
+    unconditioned D ("GAN", "L1+GAN" rows): same signature, but it looks at
+    the target image only.
 
     Padding is 1 pixel on each side of every convolution, as in the reference
     code (explicit `ZeroPadding2D`, so odd intermediate sizes behave like the
@@ -278,7 +303,12 @@ def patchgan_discriminator(
 
     condition = keras.Input((image_size, image_size, in_channels), name="input_image")
     target = keras.Input((image_size, image_size, target_channels), name="target_image")
-    h = layers.Concatenate(name="pair")([condition, target])
+    if not isinstance(conditional, bool):
+        raise ValueError(f"conditional must be True or False; got {conditional!r}.")
+    if conditional:
+        h = layers.Concatenate(name="pair")([condition, target])
+    else:
+        h = TargetOnly(name="target_only")([condition, target])
     # n_layers stride-2 convolutions, then one stride-1 with BatchNorm, then
     # the stride-1 convolution to one logit per patch.
     strides = [2] * n_layers + [1]

@@ -80,19 +80,23 @@ def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.
 
 
 def pix2pix(image_size: int = 256, ngf: int = 64, ndf: int = 64, l1_weight: float = 100.0,
-            gan_weight: float = 1.0, seed: int | None = None) -> keras.Model:
+            gan_weight: float = 1.0, conditional_discriminator: bool = True,
+            seed: int | None = None) -> keras.Model:
     """A pix2pix pair (Isola et al. 2017, appendix 6.1): U-Net generator, 70x70 PatchGAN.
 
     `ngf` / `ndf` are the widths of the first layers (64 in the paper); the
     CPU-trained zoo model uses narrower ones (see its card). `l1_weight=0`
-    and `gan_weight=0` give Table 1's "cGAN" and "L1" ablations.
+    and `gan_weight=0` give Table 1's "cGAN" and "L1" ablations;
+    `conditional_discriminator=False` its "GAN" and "L1+GAN" rows (D does not
+    see the input image).
     """
     from keras_gan import networks
     from keras_gan.models import Pix2Pix
 
     return Pix2Pix(
         networks.unet_generator(image_size=image_size, ngf=ngf, seed=seed),
-        networks.patchgan_discriminator(image_size=image_size, ndf=ndf),
+        networks.patchgan_discriminator(image_size=image_size, ndf=ndf,
+                                        conditional=conditional_discriminator),
         l1_weight=l1_weight,
         gan_weight=gan_weight,
     )

@@ -152,6 +152,40 @@ ENTRIES: tuple[ZooEntry, ...] = (
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
+        name="pix2pix-facades-gan",
+        family="pix2pix",
+        description="pix2pix's Table 1 'GAN' row on facades: the pix2pix-facades pair with an "
+                    "unconditioned D (it sees only the photo) and no L1 term. An ablation: no weights ship.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 0.0,
+                "conditional_discriminator": False},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
+        recipe="python -m zoo.train pix2pix-facades-gan",
+        weights_file="pix2pix-facades-gan.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
+                                 "GAN per-pixel 0.22, per-class 0.05, class IoU 0.01"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
+    ZooEntry(
+        name="pix2pix-facades-l1-gan",
+        family="pix2pix",
+        description="pix2pix's Table 1 'L1+GAN' row on facades: the pix2pix-facades recipe with an "
+                    "unconditioned D (it sees only the photo). An ablation: no weights ship.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 100.0,
+                "conditional_discriminator": False},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
+        recipe="python -m zoo.train pix2pix-facades-l1-gan",
+        weights_file="pix2pix-facades-l1-gan.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
+                                 "L1+GAN per-pixel 0.64, per-class 0.20, class IoU 0.15"},
+        card="zoo/cards/pix2pix-facades.md",
+    ),
+    ZooEntry(
         name="pix2pix-facades-paper",
         family="pix2pix",
         description="pix2pix labels -> photo with the paper's full-width U-Net (ngf = ndf = 64, "
