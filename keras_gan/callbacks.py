@@ -1,4 +1,4 @@
-"""Callbacks that show what a GAN is learning while it trains."""
+"""Callbacks: what a GAN is learning while it trains, and resumable runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import os
 
 import keras
 
+from keras_gan.resumable import (  # noqa: F401 - public here
+    BackupError,
+    DataEpoch,
+    ResumableBackup,
+    backup_states,
+    restorable_state,
+)
 from keras_gan.utils.images import save_image_grid
 
 

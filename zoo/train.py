@@ -11,8 +11,12 @@
                                                       # ... and export the average of G's iterates
 
 What it writes under --out:
-  backup/            Keras BackupAndRestore state (model + both optimizers): an
-                     interrupted run resumes from its last finished epoch.
+  backup/            the run's state after its last two epochs (model, both
+                     optimizers, random states; keras_gan.callbacks.ResumableBackup):
+                     written atomically and sha256-checked, so a run killed at
+                     any moment resumes from its last finished epoch and ends
+                     bit-identical to an uninterrupted run on the same backend.
+                     A resume must keep --limit, --seed and --generator-ema.
                      Without a backup (a new machine, a lost output folder),
                      --init-from continues from exported weights instead; the
                      optimizers then start afresh, which the card names.
@@ -29,6 +33,7 @@ What it writes under --out:
   card.md            a model card with all of the above and the paper's numbers.
   generator_average.json  the --generator-ema momentum, when given: a resume
                      must repeat it (the average is part of G's optimizer state).
+  run.json           the --limit and --seed the run started with.
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ def main(argv=None) -> int:
     import keras
 
     from keras_gan import datasets, utils, zoo
+    from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
     from keras_gan.models import reset_generator_average, with_generator_average
     from zoo.callbacks import RecipeGrid, exported_weights
     from zoo.recipes import RECIPES
@@ -123,7 +129,18 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     backup_dir = os.path.join(out, "backup")
-    warm_start = args.init_from is not None and not os.path.isdir(backup_dir)
+    try:  # checked before anything is written
+        restored = restorable_state(backup_dir)
+    except BackupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    seed = recipe.seed if args.seed is None else args.seed
+    run_path = os.path.join(out, "run.json")
+    changed = _run_settings_mismatch(run_path, restored, {"limit": args.limit, "seed": seed})
+    if changed:  # checked before anything is written
+        print(f"error: {changed}", file=sys.stderr)
+        return 2
+    warm_start = args.init_from is not None and restored is None
     if warm_start:  # checked before anything is written
         try:
             source_path = zoo.weights_path(args.name, args.init_from)
@@ -132,7 +149,7 @@ def main(argv=None) -> int:
             print(f"error: --init-from: {e}", file=sys.stderr)
             return 2
     average_path = os.path.join(out, "generator_average.json")
-    mismatch = _generator_average_mismatch(average_path, backup_dir, args.generator_ema)
+    mismatch = _generator_average_mismatch(average_path, restored, backup_dir, args.generator_ema)
     if mismatch:  # checked before anything is written
         print(f"error: {mismatch}", file=sys.stderr)
         return 2
@@ -148,10 +165,14 @@ def main(argv=None) -> int:
         print(f"error: --out: {problem}", file=sys.stderr)
         return 2
     os.makedirs(out, exist_ok=True)
+    if restored is None:
+        _write_json(run_path, {"limit": args.limit, "seed": seed})
+    else:  # epochs recorded after the restored backup are run again: drop their records first
+        _rewind_records(out, recipe.score_name, restored.epoch)
+        print(f"resuming from {os.path.dirname(restored.weights_path)} (after epoch {restored.epoch})",
+              file=sys.stderr)
     if args.generator_ema is not None:
-        with open(average_path, "w") as f:
-            json.dump({"momentum": args.generator_ema}, f)
-    seed = recipe.seed if args.seed is None else args.seed
+        _write_json(average_path, {"momentum": args.generator_ema})
     keras.utils.set_random_seed(seed)
     model = recipe.build(data)
     recipe.compile(model, steps_per_epoch)
@@ -169,7 +190,7 @@ def main(argv=None) -> int:
             json.dump({"init_from": args.init_from, "initial_epoch": args.initial_epoch,
                        "sha256": zoo.sha256_of(source_path)}, f)
     elif args.init_from is not None:
-        print(f"{backup_dir} exists: resuming from it; --init-from is ignored", file=sys.stderr)
+        print(f"{backup_dir} holds a backup: resuming from it; --init-from is ignored", file=sys.stderr)
 
     export_path = os.path.join(out, "export", f"{args.name}.weights.h5")
 
@@ -188,12 +209,7 @@ def main(argv=None) -> int:
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
                                     every=args.score_every, save_fn=save_weights,
                                     metric_name=recipe.score_name, keep=recipe.keep)
-    callbacks = [
-        # delete_checkpoint=False: a finished run can be extended with a larger --epochs.
-        keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
-        exporter,
-        keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
-    ]
+    callbacks = [exporter, keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True)]
     if recipe.sample_grid is not None:
         callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
@@ -203,13 +219,21 @@ def main(argv=None) -> int:
 
     class _Clock(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            with open(clock_path, "w") as f:
-                json.dump({"seconds": previous + time.time() - start, "epochs": epoch + 1}, f)
+            _write_json(clock_path, {"seconds": previous + time.time() - start, "epochs": epoch + 1})
 
     callbacks.append(_Clock())
-    batching = {"batch_size": recipe.batch_size} if hasattr(x, "shape") else {}  # arrays only
-    model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-              verbose=args.verbose, **batching)
+    # Last: an epoch's backup lands only after every record of that epoch was written, so a
+    # resumed run's records are whole (a kill in between reruns the epoch; see _rewind_records).
+    # The folder is kept at the end: a finished run can be extended with a larger --epochs.
+    callbacks.append(ResumableBackup(backup_dir))
+    if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
+        x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed), None
+    try:
+        model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                  verbose=args.verbose)
+    except BackupError as e:  # every saved state failed to load (the sha256s matched: rare)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     logged, logged_epochs = _logged_history(os.path.join(out, "history.csv"))
     if logged:  # every session of the run, at its real epochs (fit's history holds only this one)
         utils.save_history_plot(os.path.join(out, "losses.png"), logged, args.name, epochs=logged_epochs)
@@ -293,14 +317,88 @@ def _continue_schedules(model, iterations: int) -> None:
             optimizer.iterations.assign(iterations)
 
 
-def _generator_average_mismatch(average_path: str, backup_dir: str, momentum: float | None) -> str | None:
+def _write_json(path: str, value) -> None:
+    """Write `value` as JSON through a temporary file, so a kill never leaves half a file."""
+    tmp = path + ".writing"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _run_settings_mismatch(run_path: str, restored, settings: dict) -> str | None:
+    """Why this resume cannot go on with these settings, or None.
+
+    The epochs already run used the recorded --limit and --seed; continuing with
+    others would mix two runs while the summary names one.
+    """
+    if restored is None or not os.path.isfile(run_path):
+        return None
+    recorded = _read_json(run_path)
+    changed = [f"--{key} {recorded.get(key)} (now {value})" for key, value in settings.items()
+               if recorded.get(key) != value]
+    if not changed:
+        return None
+    return (f"this run was started with {', '.join(changed)}; a resume must keep them. Pass the "
+            "recorded values, or start a new --out folder.")
+
+
+def _rewind_records(out: str, score_name: str, epoch: int) -> None:
+    """Cut the run's records back to the `epoch` epochs the restored backup holds.
+
+    A kill after an epoch's records were written but before its backup landed
+    runs that epoch again; without this its rows would appear twice. Each file
+    is rewritten through a temporary file.
+    """
+    import csv
+    import glob
+
+    history = os.path.join(out, "history.csv")
+    if os.path.isfile(history):  # CSVLogger's 0-based epochs
+        with open(history, newline="") as f:  # keep CSVLogger's \r\n line ends
+            lines = f.read().splitlines(keepends=True)
+        kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split(",")[0]) < epoch]
+        _write_text(history, "".join(kept))
+    scores_path = os.path.join(out, f"{score_name}.csv")
+    if os.path.isfile(scores_path):  # 1-based epochs
+        with open(scores_path) as f:
+            rows = [row for row in csv.DictReader(f) if int(row["epoch"]) <= epoch]
+        _write_text(scores_path, "epoch,score\n" + "".join(f"{r['epoch']},{r['score']}\n" for r in rows))
+        best_path = os.path.join(out, "best.json")
+        if os.path.isfile(best_path):
+            state = _read_json(best_path)
+            scored = [(int(r["epoch"]), float(r["score"])) for r in rows]
+            if scored:
+                best_epoch, best = max(scored, key=lambda item: (item[1], -item[0]))
+                exported = scored[-1] if state.get("keep") == "last" else (best_epoch, best)
+                state.update(best=best, best_epoch=best_epoch, last_epoch=scored[-1][0], last_score=scored[-1][1],
+                             exported_epoch=exported[0], exported_score=exported[1])
+                _write_json(best_path, state)
+            else:
+                os.remove(best_path)
+    for path in glob.glob(os.path.join(out, "samples", "samples_epoch_*.png")):
+        if int(os.path.basename(path)[len("samples_epoch_"):-len(".png")]) > epoch:
+            os.remove(path)
+    clock = os.path.join(out, "wall_time.json")
+    if os.path.isfile(clock):
+        _write_json(clock, {**_read_json(clock), "epochs": epoch})
+
+
+def _write_text(path: str, text: str) -> None:
+    tmp = path + ".writing"
+    with open(tmp, "w", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _generator_average_mismatch(average_path: str, restored, backup_dir: str,
+                                momentum: float | None) -> str | None:
     """Why --generator-ema cannot resume this --out folder, or None.
 
     The average is part of the generator optimizer's state, so a backup holds
     it only if the run kept one, and a resume must build the same optimizer to
     restore it.
     """
-    if not os.path.isdir(backup_dir):
+    if restored is None:
         return None
     recorded = _read_json(average_path)["momentum"] if os.path.isfile(average_path) else None
     if recorded == momentum:

@@ -11,6 +11,7 @@ from keras_gan.datasets.facades import (
 from keras_gan.datasets.idx import DataFileError, read_idx
 from keras_gan.datasets.mnist import MNISTSplit, mnist
 from keras_gan.datasets.paths import DATA_DIR_ENV
+from keras_gan.datasets.shuffled import EpochShuffledArrays
 from keras_gan.datasets.toy import (
     count_covered_modes,
     per_label_mode_accuracy,
@@ -23,6 +24,7 @@ __all__ = [
     "CMP_CLASS_NAMES",
     "DATA_DIR_ENV",
     "DataFileError",
+    "EpochShuffledArrays",
     "FacadesDataset",
     "FacadesPairs",
     "MNISTSplit",

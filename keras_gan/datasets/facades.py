@@ -202,6 +202,10 @@ class FacadesDataset(keras.utils.PyDataset):
         inputs, targets = (labels, photos) if self.direction == "label2photo" else (photos, labels)
         return to_signed_unit_range(inputs), to_signed_unit_range(targets)
 
+    #: Tells `AdversarialModel.fit` that this dataset shuffles itself from (seed, epoch):
+    #: fit then turns Keras' own batch shuffle off and keeps `epoch` in step on resume.
+    orders_itself = True
+
     def on_epoch_end(self) -> None:
         self.epoch += 1
 

@@ -268,10 +268,21 @@ class AdversarialModel(GANTrainStep, keras.Model):
             )
         self._validate_fit_data(x, y)
         guard = _NonFiniteLossGuard(self.loss_names)
+        extra = [guard]
+        if getattr(x, "orders_itself", False):
+            # A dataset whose order is a function of (seed, epoch): Keras' own
+            # batch shuffle (numpy's global state) would make a resumed run
+            # drift, and the dataset must know the epoch a resumed fit starts at.
+            if len(args) < 7:  # `shuffle` not given positionally
+                kwargs.setdefault("shuffle", False)
+            from keras_gan.resumable import DataEpoch
+
+            extra.insert(0, DataEpoch(x))
         if isinstance(callbacks, keras.callbacks.CallbackList):
-            callbacks.append(guard)
+            for callback in extra:
+                callbacks.append(callback)
         else:
-            callbacks = list(callbacks or []) + [guard]
+            callbacks = list(callbacks or []) + extra
         try:
             history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
         except BaseException:

@@ -1,0 +1,238 @@
+"""Runs survive a kill at any moment: atomic, checked backups with a fallback, data orders keyed on
+(seed, epoch), whole records, and resumes that end bit-identical to uninterrupted runs."""
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+import keras_gan
+from keras_gan.callbacks import BackupError, ResumableBackup, backup_states, restorable_state
+from keras_gan.datasets import EpochShuffledArrays
+from tests.conftest import REPO, to_numpy
+
+
+# ------------------------------------------------------------ data order
+def test_epoch_order_is_a_function_of_seed_and_epoch_and_covers_every_example():
+    x = np.arange(10, dtype="float32")[:, None]
+    y = np.arange(10) * 10
+    data = EpochShuffledArrays(x, y, batch_size=4, seed=7)
+    assert len(data) == 3  # the last batch is partial, as with fit(x, batch_size=4)
+
+    def epoch_batches(epoch):
+        data.epoch = epoch
+        return [data[i] for i in range(len(data))]
+
+    first = epoch_batches(0)
+    assert [len(b[0]) for b in first] == [4, 4, 2]
+    seen = np.concatenate([b[0][:, 0] for b in first])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    for bx, by in first:
+        np.testing.assert_array_equal(by, bx[:, 0] * 10)  # pairs stay together
+    again = EpochShuffledArrays(x, y, batch_size=4, seed=7)
+    again.epoch = 0
+    np.testing.assert_array_equal(again[1][0], first[1][0])  # a new object, same epoch: same batch
+    second = np.concatenate([b[0][:, 0] for b in epoch_batches(1)])
+    assert second.tolist() != seen.tolist()
+    unshuffled = EpochShuffledArrays(x, batch_size=4, shuffle=False)
+    np.testing.assert_array_equal(unshuffled[0], x[:4])
+    with pytest.raises(ValueError, match="batch_size"):
+        EpochShuffledArrays(x, batch_size=0)
+    with pytest.raises(ValueError, match="one entry per example"):
+        EpochShuffledArrays(x, y[:3])
+    with pytest.raises(IndexError):
+        data[3]
+
+
+# ------------------------------------------------------------ in-process resume
+def _small_gan():
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(6)])
+    # An unseeded Dropout: on PyTorch it draws from torch's global generator, which the
+    # backup must restore too.
+    discriminator = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                                      keras.layers.Dropout(0.3), keras.layers.Dense(1)])
+    gan = keras_gan.GAN(generator, discriminator, latent_dim=4)
+    gan.compile()
+    return gan
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def _run(backup_dir, callbacks=(), epochs=4):
+    keras.utils.set_random_seed(1)
+    gan = _small_gan()
+    data = EpochShuffledArrays(np.random.default_rng(0).normal(size=(40, 6)).astype("float32"),
+                               batch_size=8, seed=3)
+    backup = ResumableBackup(str(backup_dir))
+    gan.fit(data, epochs=epochs, verbose=0, callbacks=[*callbacks, backup])
+    return gan, backup
+
+
+def _state(model):
+    return [to_numpy(v).copy() for v in model.variables + model.optimizer.variables]
+
+
+def test_a_resumed_shuffled_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
+    reference, _ = _run(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "b", [_Interrupt(2)])
+    assert [s.epoch for s in backup_states(str(tmp_path / "b"))] == [2, 1]
+    resumed, backup = _run(tmp_path / "b")
+    assert backup.restored_epoch == 2
+    for a, b in zip(_state(reference), _state(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert [s.epoch for s in backup_states(str(tmp_path / "b"))] == [4, 3]  # the newest two are kept
+
+
+def _corrupt(path, how):
+    if how == "truncated":
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) // 2)
+    else:  # one flipped byte in the middle: same size, wrong checksum
+        with open(path, "r+b") as f:
+            f.seek(os.path.getsize(path) // 2)
+            byte = f.read(1)
+            f.seek(-1, 1)
+            f.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped"])
+def test_a_damaged_newest_backup_falls_back_to_the_previous_one(tmp_path, how):
+    _run(tmp_path, epochs=3)
+    newest = backup_states(str(tmp_path))[0]
+    _corrupt(newest.weights_path, how)
+    states = backup_states(str(tmp_path))
+    assert states[0].problem and states[1].problem is None
+    assert restorable_state(str(tmp_path)).epoch == 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, backup = _run(tmp_path, epochs=3)
+    assert backup.restored_epoch == 2
+    assert any("epoch 3" in str(w.message) and "resuming from the one after epoch 2" in str(w.message)
+               for w in caught)
+    assert all(s.problem is None for s in backup_states(str(tmp_path)))  # epoch 3 rewritten whole
+
+
+def test_a_backup_with_no_whole_state_gives_a_clear_error_and_unfinished_writes_are_ignored(tmp_path):
+    _run(tmp_path, epochs=2)
+    os.makedirs(tmp_path / ".writing-epoch-000003")  # a write cut off by a kill
+    (tmp_path / ".writing-epoch-000003" / "state.weights.h5").write_bytes(b"\x89HDF half")
+    assert [s.epoch for s in backup_states(str(tmp_path))] == [2, 1]
+    for state in backup_states(str(tmp_path)):
+        _corrupt(state.weights_path, "truncated")
+    with pytest.raises(BackupError, match="cannot be restored.*Move or delete that folder"):
+        restorable_state(str(tmp_path))
+    with pytest.raises(BackupError, match="cannot be restored"):
+        _run(tmp_path, epochs=3)
+
+
+def test_a_backup_written_by_keras_backup_and_restore_is_still_resumed(tmp_path):
+    keras.utils.set_random_seed(1)
+    gan = _small_gan()
+    x = np.random.default_rng(0).normal(size=(16, 6)).astype("float32")
+    gan.fit(x, batch_size=8, epochs=1, verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)])
+    assert restorable_state(str(tmp_path)).epoch == 1
+    keras.utils.set_random_seed(2)
+    other = _small_gan()
+    backup = ResumableBackup(str(tmp_path))
+    other.fit(x, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    assert backup.restored_epoch == 1
+    assert sorted(os.listdir(tmp_path)) == ["epoch-000002"]  # the legacy files are gone once a state lands
+
+
+def test_bad_backup_arguments():
+    with pytest.raises(ValueError, match="keep must be an integer >= 2"):
+        ResumableBackup("x", keep=1)
+    with pytest.raises(ValueError, match="backup_dir is empty"):
+        ResumableBackup("")
+
+
+# ------------------------------------------------------------ zoo.train under SIGKILL
+def _zoo_train(args, fault=None):
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
+    command = ([sys.executable, "-m", "tests.fault_worker", fault, "--"] if fault else
+               [sys.executable, "-m", "zoo.train"]) + args
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+
+
+def _h5_arrays(path):
+    arrays = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset)
+                     else None)
+    return arrays
+
+
+def _files(folder):
+    return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="six real zoo.train processes, about 90 s: run once, in the torch pass (the backend "
+                           "whose unseeded dropout draws from a global generator); the in-process resume "
+                           "tests above run on every backend")
+def test_zoo_train_killed_at_any_point_resumes_bit_identical_with_whole_records(data_dir, tmp_path):
+    common = ["gan-mnist", "--limit", "500", "--epochs", "3", "--data-dir", data_dir, "--verbose", "0",
+              "--no-eval"]
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    done = _zoo_train(common + ["--out", str(reference)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Killed mid-epoch 2, then while writing epoch 2's backup, then between epoch 3's records and
+    # its backup; each time the same command resumes.
+    for fault in ("mid-epoch:1:2", "backup-write:1", "between-callbacks:2"):
+        proc = _zoo_train(common + ["--out", str(killed)], fault)
+        assert proc.returncode == -9, (fault, proc.stderr[-3000:])
+    assert [s.epoch for s in backup_states(str(killed / "backup"))] == [2, 1]
+    finished = _zoo_train(common + ["--out", str(killed)])
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+    ours, theirs = (_h5_arrays(str(out / "backup" / "epoch-000003" / "state.weights.h5"))
+                    for out in (killed, reference))
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+    export = "export/gan-mnist.weights.h5"
+    assert (killed / export).read_bytes() == (reference / export).read_bytes()
+    for record in ("history.csv", "val_parzen.csv"):  # every epoch once, with the same values
+        assert (killed / record).read_text() == (reference / record).read_text(), record
+    assert len((killed / "history.csv").read_text().splitlines()) == 4
+    assert sorted(os.listdir(killed / "samples")) == [f"samples_epoch_00{e}.png" for e in (1, 2, 3)]
+    summary = json.loads((killed / "summary.json").read_text())
+    assert summary["epochs_run"] == 3 and summary["optimizer_iterations"] == {"d": 15, "g": 15}
+    assert not any(name.startswith(".writing") for name in os.listdir(killed / "backup"))
+
+    # A resume must keep --limit and --seed, and a damaged backup is one line, exit 2; nothing written.
+    before = _files(killed)
+    for changed, expected in ((["--limit", "400"], "--limit 500 (now 400)"), (["--seed", "5"], "--seed 0 (now 5)")):
+        args = common + ["--out", str(killed), "--epochs", "4"]
+        if changed[0] == "--limit":
+            args[args.index("--limit") + 1] = changed[1]
+        else:
+            args += changed
+        proc = _zoo_train(args)
+        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr[-2000:]
+    assert _files(killed) == before
+    for state in backup_states(str(killed / "backup")):
+        _corrupt(state.weights_path, "flipped")
+    before = _files(killed)
+    proc = _zoo_train(common + ["--out", str(killed), "--epochs", "4"])
+    assert proc.returncode == 2 and "cannot be restored" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert _files(killed) == before
