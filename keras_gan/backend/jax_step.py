@@ -94,6 +94,23 @@ class JAXGANTrainStep:
         ]
         return logs, (trainable, non_trainable, opt_values["d"] + opt_values["g"], metrics_values)
 
+    def test_step(self, state, data):
+        """`evaluate` / validation: the model's held-out quantities from the traced state.
+
+        The non-trainable state goes back unchanged: validation runs in
+        inference mode and must not move batch-norm averages or seed states.
+        """
+        trainable, non_trainable, metrics_values = state
+        values, _ = self._run_stateless(lambda: self._validation_values(data), list(trainable),
+                                        list(non_trainable))
+        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, metrics_values))) as scope:
+            logs = self._record_values(values)
+        metrics_values = [
+            scope.get_current_value(v) if scope.get_current_value(v) is not None else old
+            for v, old in zip(self.metrics_variables, metrics_values)
+        ]
+        return logs, (trainable, non_trainable, metrics_values)
+
     def _shared_forward(self, objective, trainable, non_trainable):
         """Run a "forward" entry once as a function of G's weights: (output, vjp, non-trainables).
 

@@ -86,6 +86,10 @@ class TensorFlowGANTrainStep:
             step_stats.append((role, loss, stats))
         return self._record_step(step_stats)
 
+    def test_step(self, data):
+        """`evaluate` / validation: the model's held-out quantities, no update."""
+        return self._record_values(self._validation_values(data))
+
     def _joint_update(self, objective):
         """Both networks' gradients at the same parameters, then both updates."""
         replicas = tf.distribute.get_strategy().num_replicas_in_sync

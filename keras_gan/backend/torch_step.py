@@ -51,6 +51,27 @@ class TorchGANTrainStep:
             step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
         return self._record_step(step_stats)
 
+    def evaluate(self, *args, **kwargs):
+        """`keras.Model.evaluate` (also what `fit` runs for validation), leaving torch's global
+        random state as it found it.
+
+        Why: Keras feeds torch through a `DataLoader`, whose iterator draws a seed
+        from torch's global generator, and a `Dropout` built without a seed draws
+        its masks from that generator too. Without this, merely validating
+        would change the dropout masks of the following training steps.
+        """
+        state = torch.get_rng_state()
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            torch.set_rng_state(state)
+
+    def test_step(self, data):
+        """`evaluate` / validation: the model's held-out quantities, no update, no autograd graph."""
+        with torch.no_grad():
+            values = self._validation_values(data)
+        return self._record_values(values)
+
     def _joint_update(self, objective):
         """Both networks' gradients at the same parameters, then both updates
         (both gradients are taken before either in-place update)."""

@@ -177,7 +177,10 @@ class AdversarialModel(GANTrainStep, keras.Model):
 
     def _record_step(self, step_stats):
         """Update the loss/metric trackers from one step's `(role, loss, stats)`."""
-        values = self._step_metrics(step_stats)
+        return self._record_values(self._step_metrics(step_stats))
+
+    def _record_values(self, values: dict):
+        """Update each tracker with its value of `values`; return the running results."""
         logs = {}
         for name, tracker in self._trackers.items():
             tracker.update_state(values[name])
@@ -247,6 +250,12 @@ class AdversarialModel(GANTrainStep, keras.Model):
         super().load_own_variables(own)
 
     def _update_plan(self, data) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _validation_values(self, data) -> dict:  # pragma: no cover - abstract
+        """The logged quantities on one held-out batch, every network in inference mode
+        (`training=False`: no dropout, batch-norm moving statistics), without drawing from
+        the model's random streams, so validating never changes the training run."""
         raise NotImplementedError
 
     def build(self, input_shape=None):

@@ -23,6 +23,10 @@ LATENT_PRIORS = ("uniform", "normal", "unit_hypercube")
 UPDATE_RULES = ("alternating", "simultaneous")
 
 
+#: Seed of the latents that `evaluate` / `fit(validation_data=...)` feed G (see `_validation_values`).
+VALIDATION_NOISE_SEED = 20140610
+
+
 def sample_prior(prior: str, shape, seed):
     """Draw latent noise. `"uniform"` is U(-sqrt 3, sqrt 3) (zero mean, unit
     variance, as one version of the GAN paper's `mnist.yaml` sets); `"normal"` is
@@ -278,6 +282,27 @@ class GAN(AdversarialModel):
         fake = self._run_generator(z, condition, training=True)
         fake_logits = self._run_discriminator(fake, condition, training=True)
         return losses.generator_loss(fake_logits, self.generator_loss), {}
+
+    # ------------------------------------------------------------ test step
+    def _validation_values(self, data) -> dict:
+        """D's loss on held-out real images against G's samples, G's loss, D(x) and D(G(z)).
+
+        The latents come from the fixed `VALIDATION_NOISE_SEED` (not the
+        model's seed generator): every validation batch of a given size sees
+        the same z, so `val_*` logs of successive epochs compare like with like
+        and validation leaves the training's noise stream untouched.
+        """
+        real, condition = self._real_batch(data)
+        z = sample_prior(self.latent_prior, (ops.shape(real)[0], self.latent_dim), VALIDATION_NOISE_SEED)
+        fake = self._run_generator(z, condition, training=False)
+        real_logits = self._run_discriminator(real, condition, training=False)
+        fake_logits = self._run_discriminator(fake, condition, training=False)
+        return {
+            "d_loss": losses.discriminator_loss(real_logits, fake_logits),
+            "g_loss": losses.generator_loss(fake_logits, self.generator_loss),
+            "d_real": losses.mean_probability(real_logits),
+            "d_fake": losses.mean_probability(fake_logits),
+        }
 
     def _validate_fit_data(self, x, y) -> None:
         if x is None:

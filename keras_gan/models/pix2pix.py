@@ -271,6 +271,32 @@ class Pix2Pix(AdversarialModel):
         l1 = l1_distance(targets, self.generator(inputs, training=True))
         return self.l1_weight * l1, {"g_l1": l1}
 
+    def _validation_values(self, data) -> dict:
+        """L1 and both adversarial terms on held-out pairs, in inference mode.
+
+        Inference mode (`training=False`: no dropout, batch-norm moving
+        averages) is Keras' convention for `evaluate` and leaves the dropout
+        streams untouched; the paper's test mode (batch statistics, dropout on)
+        is `translate(mode="paper")`, which `evaluation.paired` and the zoo's
+        validation L1 use, so their numbers differ from `val_g_l1`.
+        """
+        inputs, targets = self._pairs(data)
+        fake = self.generator(inputs, training=False)
+        l1 = l1_distance(targets, fake)
+        if self.gan_weight == 0:
+            return {"g_loss": self.l1_weight * l1, "g_l1": l1}
+        real_logits = self.discriminator([inputs, targets], training=False)
+        fake_logits = self.discriminator([inputs, fake], training=False)
+        adversarial = losses.generator_loss(fake_logits, "non_saturating")
+        return {
+            "d_loss": 0.5 * losses.discriminator_loss(real_logits, fake_logits),
+            "g_loss": self.gan_weight * adversarial + self.l1_weight * l1,
+            "g_gan": adversarial,
+            "g_l1": l1,
+            "d_real": losses.mean_probability(real_logits),
+            "d_fake": losses.mean_probability(fake_logits),
+        }
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`AdversarialModel.fit` on `(inputs, targets)` pairs in [-1, 1].
 
