@@ -112,3 +112,19 @@ def test_pix2pix_evaluate_is_l1_and_both_adversarial_terms_on_held_out_pairs(gan
     assert results["g_gan"] == pytest.approx(g_gan, rel=1e-4)
     assert results["g_loss"] == pytest.approx(g_gan + 100 * l1, rel=1e-4)
     assert {"val_d_loss", "val_g_gan", "val_d_real", "val_d_fake"} <= set(history.history)
+
+
+def _adam_settings(optimizer):
+    return (type(optimizer).__name__, float(to_numpy(optimizer.learning_rate)), optimizer.beta_1,
+            optimizer.beta_2, optimizer.epsilon)
+
+
+@pytest.mark.parametrize("build", ["gan", "cgan", "pix2pix"])
+def test_compile_without_arguments_gives_every_model_the_same_documented_adam(build):
+    model = {"gan": small_gan, "cgan": toy_cgan, "pix2pix": small_pix2pix}[build]()
+    model.compile()
+    expected = ("Adam", pytest.approx(2e-4), 0.5, 0.999, 1e-8)
+    assert _adam_settings(model.d_optimizer) == expected and _adam_settings(model.g_optimizer) == expected
+    assert model.d_optimizer is not model.g_optimizer
+    model.compile(d_optimizer="adam", g_optimizer="adam")  # a string keeps Keras' meaning
+    assert float(to_numpy(model.d_optimizer.learning_rate)) == pytest.approx(1e-3)

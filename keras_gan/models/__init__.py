@@ -1,6 +1,6 @@
 """Models of the adversarial-nets family."""
 
-from keras_gan.models.adversarial_model import AdversarialModel
+from keras_gan.models.adversarial_model import AdversarialModel, default_optimizer
 from keras_gan.models.conditional_gan import ConditionalGAN
 from keras_gan.models.gan import GAN
 from keras_gan.models.generator_average import (
@@ -16,6 +16,7 @@ __all__ = [
     "ConditionalGAN",
     "GAN",
     "Pix2Pix",
+    "default_optimizer",
     "generator_average",
     "has_generator_average",
     "reset_generator_average",

@@ -62,6 +62,17 @@ class _NonFiniteLossGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+#: `compile()`'s default optimiser for each network (see `AdversarialModel.compile`).
+DEFAULT_LEARNING_RATE, DEFAULT_BETA_1, DEFAULT_BETA_2, DEFAULT_EPSILON = 2e-4, 0.5, 0.999, 1e-8
+
+
+def default_optimizer() -> keras.optimizers.Optimizer:
+    """A fresh Adam(2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8): `compile()`'s default
+    (pix2pix section 3.2 and the DCGAN paper's section 4)."""
+    return keras.optimizers.Adam(DEFAULT_LEARNING_RATE, beta_1=DEFAULT_BETA_1, beta_2=DEFAULT_BETA_2,
+                                 epsilon=DEFAULT_EPSILON)
+
+
 class AdversarialModel(GANTrainStep, keras.Model):
     """Base class: see the module docstring. Not used directly."""
 
@@ -89,8 +100,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
     # ------------------------------------------------------------------ compile
     def compile(
         self,
-        d_optimizer="adam",
-        g_optimizer="adam",
+        d_optimizer=None,
+        g_optimizer=None,
         jit_compile="auto",
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
@@ -98,6 +109,16 @@ class AdversarialModel(GANTrainStep, keras.Model):
         **kwargs,
     ):
         """Compile with one optimizer per network (a string, config or instance).
+
+        `None` (the default) gives each network a fresh `default_optimizer()`:
+        Adam(2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8), the same for GAN,
+        ConditionalGAN and Pix2Pix. It is the pix2pix paper's optimiser
+        (section 3.2; epsilon from its reference code) and the DCGAN paper's
+        (Radford et al. 2016, section 4), the usual choice for adversarial
+        nets. The GAN and CGAN papers train with SGD whose momentum ramps per
+        epoch, so their recipe needs the epoch length:
+        `keras_gan.optimizers.paper_sgd(steps_per_epoch)` (what the zoo uses).
+        A string such as `"adam"` means Keras' own defaults (Adam(1e-3, beta_1=0.9)).
 
         The two must be distinct objects: an optimizer's slots (momentum, Adam
         moments) belong to one set of variables. Under the `mixed_float16`
@@ -111,8 +132,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
                 "losses are fixed by the model's constructor arguments. Got "
                 f"{sorted(k for k, v in kwargs.items() if v is not None)}."
             )
-        d_optimizer = keras.optimizers.get(d_optimizer)
-        g_optimizer = keras.optimizers.get(g_optimizer)
+        d_optimizer = default_optimizer() if d_optimizer is None else keras.optimizers.get(d_optimizer)
+        g_optimizer = default_optimizer() if g_optimizer is None else keras.optimizers.get(g_optimizer)
         if d_optimizer is g_optimizer:
             raise ValueError(
                 "`d_optimizer` and `g_optimizer` are the same object; pass two optimizer "
