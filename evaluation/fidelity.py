@@ -69,7 +69,14 @@ import numpy as np
 
 from evaluation.inception_weights import InceptionWeightsError, resolve_inception_weights
 from evaluation.results import output_folder_problem, run_command
-from evaluation.sources import SourceError, add_value_range_argument, as_unit_images, describe, load_samples
+from evaluation.sources import (
+    SourceError,
+    add_allow_unverified_argument,
+    add_value_range_argument,
+    as_unit_images,
+    describe,
+    load_samples,
+)
 
 __all__ = [
     "FEATURE_EXTRACTORS",
@@ -430,6 +437,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", metavar="OUT", default=None, help="also write the results to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bars or torch-fidelity messages")
     add_value_range_argument(p)
+    add_allow_unverified_argument(p)
     args = p.parse_args(argv)
     try:
         args.metrics = _checked_metrics(args.metrics)

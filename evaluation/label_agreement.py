@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="MNIST folder for the ceiling (default: $KERAS_GAN_DATA_DIR)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the classifier's test accuracy")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
+    sources.add_allow_unverified_argument(parser)
     return parser
 
 

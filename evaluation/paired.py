@@ -297,6 +297,9 @@ def add_translation_arguments(parser: argparse.ArgumentParser) -> None:
                         help="translate mode: paper (dropout + test-batch statistics) or eval (default paper)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the dropout noise (default 0)")
     parser.add_argument("--limit", type=_positive_int, help="score only the first N pairs (default: the whole split)")
+    from evaluation.sources import add_allow_unverified_argument
+
+    add_allow_unverified_argument(parser)
 
 
 def _evaluate(args: argparse.Namespace) -> PairedResult:

@@ -430,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     parser.add_argument("--no-baseline", action="store_true", help="skip the real-data baseline")
     sources.add_value_range_argument(parser)
+    sources.add_allow_unverified_argument(parser)
     return parser
 
 

@@ -96,6 +96,10 @@ def run_command(
         args = parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
         return int(e.code or 0)
+    if getattr(args, "allow_unverified", False):  # read by keras_gan.zoo when a weights file is loaded
+        from keras_gan.zoo.weights import ALLOW_UNVERIFIED_ENV
+
+        os.environ[ALLOW_UNVERIFIED_ENV] = "1"
     json_path = getattr(args, "json", None)
     problem = output_folder_problem(json_path)
     if problem:

@@ -344,6 +344,13 @@ def model_family(model_or_source: Any) -> str | None:
     return None
 
 
+def add_allow_unverified_argument(parser) -> None:
+    """`--allow-unverified`: load a file named like a zoo checkpoint whose sha256 nothing vouches for."""
+    parser.add_argument("--allow-unverified", action="store_true",
+                        help="load a NAME.weights.h5 whose sha256 matches neither the zoo's checkpoint nor "
+                             "its own .sha256 record (weights you trust; refused by default)")
+
+
 def add_value_range_argument(parser) -> None:
     """`--value-range LOW HIGH`: the range of a model's (or a .npy's) float samples, mapped to [0, 1]."""
     parser.add_argument("--value-range", nargs=2, type=float, default=(0.0, 1.0), metavar=("LOW", "HIGH"),

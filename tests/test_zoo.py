@@ -413,3 +413,59 @@ def test_export_keeps_the_best_or_the_last_epoch_and_survives_a_restart(tmp_path
     assert export.read_text() == ("2" if keep == "best" else "4") and resumed.best == 3.0
     with pytest.raises(ValueError, match="keep must be"):
         BestValidationExport(lambda m: 0.0, str(export), str(tmp_path / "other.json"), keep="first")
+
+
+def _altered_copy(source: str, target, where: float = 0.5) -> None:
+    data = bytearray(open(source, "rb").read())
+    data[int(len(data) * where)] ^= 0xFF  # one byte inside the weight data: the file still loads
+    target.write_bytes(bytes(data))
+
+
+def test_a_file_named_like_a_zoo_checkpoint_must_match_its_hash_or_its_own_record(tmp_path, monkeypatch):
+    """An altered copy of gan-mnist.weights.h5, given by path, is refused (it would score under the
+    zoo's name); allow_unverified loads it; a zoo.train export is vouched for by its .sha256 record;
+    other file names are the user's own business."""
+    monkeypatch.delenv(zoo.ALLOW_UNVERIFIED_ENV, raising=False)
+    entry = zoo.get_entry("gan-mnist")
+    if not entry.sha256:
+        pytest.skip("gan-mnist has no published checkpoint")
+    shipped = zoo.weights_path("gan-mnist", "pretrained")
+    altered = tmp_path / entry.weights_file
+    _altered_copy(shipped, altered)
+    with pytest.raises(zoo.ZooWeightsError, match="damaged or altered copy.*allow_unverified=True"):
+        zoo.load("gan-mnist", weights=str(altered))
+    model = zoo.load("gan-mnist", weights=str(altered), allow_unverified=True)
+    assert model.generator is not None
+    monkeypatch.setenv(zoo.ALLOW_UNVERIFIED_ENV, "1")  # what --allow-unverified sets
+    zoo.load("gan-mnist", weights=str(altered))
+    monkeypatch.delenv(zoo.ALLOW_UNVERIFIED_ENV)
+    # A run's own export: its record vouches for it, until the bytes change.
+    assert zoo.write_sidecar(str(altered)) == zoo.sha256_of(str(altered))
+    zoo.load("gan-mnist", weights=str(altered))
+    _altered_copy(str(altered), altered, where=0.6)
+    with pytest.raises(zoo.ZooWeightsError, match="gan-mnist.weights.h5.sha256"):
+        zoo.load("gan-mnist", weights=str(altered))
+    other_name = tmp_path / "mine.weights.h5"
+    _altered_copy(shipped, other_name)
+    zoo.load("gan-mnist", weights=str(other_name))
+
+
+def test_evaluation_command_lines_refuse_an_altered_zoo_file_unless_told(tmp_path):
+    entry = zoo.get_entry("gan-mnist")
+    if not entry.sha256:
+        pytest.skip("gan-mnist has no published checkpoint")
+    altered = tmp_path / entry.weights_file
+    _altered_copy(zoo.weights_path("gan-mnist", "pretrained"), altered)
+    env = {k: v for k, v in os.environ.items() if k != zoo.ALLOW_UNVERIFIED_ENV}
+    proc = subprocess.run([sys.executable, "-m", "evaluation.parzen", str(altered), "--num-samples", "50",
+                           "--num-test", "20", "--num-validation", "20", "--no-baseline",
+                           "--json", str(tmp_path / "r.json")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and "--allow-unverified" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "r.json").exists()
+    proc = subprocess.run([sys.executable, "-m", "evaluation.parzen", str(altered), "--num-samples", "50",
+                           "--num-test", "20", "--num-validation", "20", "--no-baseline",
+                           "--allow-unverified", "--json", str(tmp_path / "r.json")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "r.json").is_file()

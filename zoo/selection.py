@@ -73,6 +73,9 @@ class BestValidationExport(keras.callbacks.Callback):
             tmp = self.export_path + ".tmp.weights.h5"
             (self.save_fn or self.model.save_weights)(tmp)
             os.replace(tmp, self.export_path)
+            from keras_gan.zoo import write_sidecar
+
+            write_sidecar(self.export_path)  # the run's record: loading by path checks it
             self.exported_epoch, self.exported_score = epoch + 1, score
         with open(self.state_path, "w") as f:
             json.dump({"best": self.best, "best_epoch": self.best_epoch, "last_epoch": epoch + 1,

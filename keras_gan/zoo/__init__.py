@@ -17,7 +17,15 @@ import keras
 
 from keras_gan.zoo import builders
 from keras_gan.zoo.registry import ENTRIES, UnknownModelError, ZooEntry, get_entry, names
-from keras_gan.zoo.weights import ZOO_DIR_ENV, ZooWeightsError, resolve, sha256_of
+from keras_gan.zoo.weights import (
+    ALLOW_UNVERIFIED_ENV,
+    ZOO_DIR_ENV,
+    ZooWeightsError,
+    resolve,
+    sha256_of,
+    verify_named_file,
+    write_sidecar,
+)
 
 
 def list() -> "list[dict]":  # noqa: A001 - the public name the zoo promises
@@ -31,7 +39,7 @@ def build(name: str) -> keras.Model:
     return getattr(builders, entry.builder)(**entry.config)
 
 
-def load(name: str, weights: str | None = "pretrained") -> keras.Model:
+def load(name: str, weights: str | None = "pretrained", allow_unverified: bool = False) -> keras.Model:
     """Build a zoo model and load its weights.
 
     Args:
@@ -39,6 +47,9 @@ def load(name: str, weights: str | None = "pretrained") -> keras.Model:
         weights: `"pretrained"` (the registry's verified checkpoint), `None`
             (random initialisation), or a path to a `.weights.h5` file of the
             same architecture (e.g. your own `python -m zoo.train` export).
+        allow_unverified: load a file named like the entry's checkpoint even
+            when neither the registry's sha256 nor the file's own `.sha256`
+            record matches it (see `weights.verify_named_file`).
 
     Raises:
         UnknownModelError: unknown name (the message lists the names).
@@ -47,20 +58,21 @@ def load(name: str, weights: str | None = "pretrained") -> keras.Model:
     model = build(name)
     if weights is None:
         return model
-    _load_weights(model, weights_path(name, weights), name)
+    _load_weights(model, weights_path(name, weights, allow_unverified), name)
     return model
 
 
-def weights_path(name: str, weights: str) -> str:
+def weights_path(name: str, weights: str, allow_unverified: bool = False) -> str:
     """The file `load(name, weights)` reads: `"pretrained"` resolves the registry's
-    checkpoint (sha256 checked), anything else must be an existing file."""
+    checkpoint (sha256 checked), anything else must be an existing file (sha256
+    checked too when it is named like the entry's checkpoint)."""
     entry = get_entry(name)
     if weights == "pretrained":
         return resolve(entry.name, entry.weights_file, entry.sha256, entry.url)
     path = os.fspath(weights)
     if not os.path.isfile(path):
         raise ZooWeightsError(f"Weights file {path} for {name!r} does not exist.")
-    return path
+    return verify_named_file(path, entry.name, entry.weights_file, entry.sha256, allow_unverified)
 
 
 def _load_weights(model: keras.Model, path: str, name: str) -> None:
@@ -76,6 +88,7 @@ def _load_weights(model: keras.Model, path: str, name: str) -> None:
 
 
 __all__ = [
+    "ALLOW_UNVERIFIED_ENV",
     "ENTRIES",
     "UnknownModelError",
     "ZOO_DIR_ENV",
@@ -87,5 +100,7 @@ __all__ = [
     "load",
     "names",
     "sha256_of",
+    "verify_named_file",
     "weights_path",
+    "write_sidecar",
 ]

@@ -17,6 +17,11 @@ import hashlib
 import os
 
 ZOO_DIR_ENV = "KERAS_GAN_ZOO_DIR"
+#: Set to 1 to load a file named like a zoo checkpoint whose bytes nothing vouches for
+#: (the command lines' `--allow-unverified` sets it).
+ALLOW_UNVERIFIED_ENV = "KERAS_GAN_ALLOW_UNVERIFIED"
+#: Beside each export, `python -m zoo.train` writes `<file>.sha256`: the run's own record.
+SIDECAR_SUFFIX = ".sha256"
 CACHE_SUBDIR = os.path.join("models", "keras_gan")
 REPO_CHECKPOINTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                 "zoo", "checkpoints")
@@ -83,4 +88,47 @@ def resolve(name: str, filename: str | None, sha256: str | None, url: str | None
         f"{', '.join(candidate_paths(filename))}, and no download URL is registered. "
         f"Produce them with `python -m zoo.train {name} --out DIR`, then set "
         f"{ZOO_DIR_ENV}=DIR/export (or pass weights=PATH)."
+    )
+
+
+def write_sidecar(path: str) -> str:
+    """Record `path`'s sha256 beside it (`<path>.sha256`), as zoo.train does for its exports."""
+    digest = sha256_of(path)
+    tmp = path + SIDECAR_SUFFIX + ".writing"
+    with open(tmp, "w") as f:
+        f.write(f"{digest}  {os.path.basename(path)}\n")
+    os.replace(tmp, path + SIDECAR_SUFFIX)
+    return digest
+
+
+def verify_named_file(path: str, name: str, filename: str | None, sha256: str | None,
+                      allow_unverified: bool = False) -> str:
+    """Check a weights file given by path when it carries a zoo entry's file name.
+
+    A file named like the zoo's checkpoint (`gan-mnist.weights.h5`) is taken
+    for it; altered bytes would then give wrong numbers under the zoo's name.
+    It must match the registry's sha256 or its own `<file>.sha256` record
+    (zoo.train writes one beside each export). Other file names, and
+    `allow_unverified=True` (or `$KERAS_GAN_ALLOW_UNVERIFIED=1`), skip the check.
+    """
+    if (allow_unverified or os.environ.get(ALLOW_UNVERIFIED_ENV) == "1" or filename is None
+            or os.path.basename(path) != filename):
+        return path
+    sidecar = path + SIDECAR_SUFFIX
+    recorded = None
+    if os.path.isfile(sidecar):
+        with open(sidecar) as f:
+            recorded = (f.read().split() or [None])[0]
+    if sha256 is None and recorded is None:
+        return path  # nothing to check against: an entry without shipped weights, an unrecorded file
+    found = sha256_of(path)
+    if found in (sha256, recorded):
+        return path
+    said = " or ".join(f"{what} {value}" for what, value in
+                       (("the registry's", sha256), (f"its record {os.path.basename(sidecar)}'s", recorded))
+                       if value)
+    raise ZooWeightsError(
+        f"{path} is named like zoo model {name!r}'s checkpoint, but its sha256 is {found}, not "
+        f"{said}: a damaged or altered copy. Use the zoo's own file (load({name!r})), or, if these "
+        "are weights you trust, pass allow_unverified=True (command lines: --allow-unverified)."
     )
