@@ -33,13 +33,15 @@ class SampleGrid(keras.callbacks.Callback):
     """Write a PNG grid of generator samples at the end of every epoch.
 
     The latents are drawn once from `seed`, so the grids of successive epochs
-    show the same z and the progress of the generator on it. For a conditional
+    show the same z and the progress of the generator on it. `value_range`
+    (the samples' range, mapped to black..white) defaults to the range of the
+    generator's last activation. For a conditional
     model (one with `num_classes`) the samples are split evenly over the
     classes, in class order (with 100 samples and 10 classes: one row a class).
     """
 
     def __init__(self, folder: str, num_samples: int = 100, seed: int = 0,
-                 value_range: tuple = (0.0, 1.0), filename: str = "samples_epoch_{epoch:03d}.png"):
+                 value_range: tuple | None = None, filename: str = "samples_epoch_{epoch:03d}.png"):
         super().__init__()
         self.folder = folder
         self.num_samples = int(num_samples)
@@ -51,7 +53,20 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         samples = generate_samples(self.model, self.num_samples, self.seed)
         path = os.path.join(self.folder, self.filename.format(epoch=epoch + 1))
-        self.paths.append(save_image_grid(path, samples, value_range=self.value_range))
+        self.paths.append(save_image_grid(path, samples, value_range=self._value_range(samples)))
+
+    def _value_range(self, samples) -> tuple:
+        """The given range; else the one G's last activation implies (tanh: (-1, 1), sigmoid:
+        (0, 1)); else (-1, 1) if any sample is negative, (0, 1) otherwise. Why: a tanh generator
+        drawn as if in [0, 1] would have its lower half clipped to black."""
+        if self.value_range is not None:
+            return tuple(self.value_range)
+        from keras_gan.models.gan import generator_range
+
+        implied = generator_range(self.model.generator)
+        if implied is not None:
+            return implied
+        return (-1.0, 1.0) if float(samples.min()) < 0 else (0.0, 1.0)
 
 
 class ParzenMonitor(keras.callbacks.Callback):

@@ -35,6 +35,10 @@ Objective = Callable[[], tuple]
 UINT8_HINT = "e.g. [0, 1] for a sigmoid output: divide uint8 images by 255"
 
 
+_NO_BATCHES = ("fit() got no training batch: the data is empty (an empty array, or a dataset that yields "
+               "nothing, e.g. after .take(0) or a filter that drops everything). Check the data source.")
+
+
 class _NonFiniteLossGuard(keras.callbacks.Callback):
     """Stops `fit` at the first batch whose logged losses are not finite."""
 
@@ -43,7 +47,10 @@ class _NonFiniteLossGuard(keras.callbacks.Callback):
         self.loss_names = tuple(loss_names)
         self.message = None
 
+    batches = 0
+
     def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
         logs = logs or {}
         bad = {}
         for name in self.loss_names:
@@ -126,6 +133,14 @@ class AdversarialModel(GANTrainStep, keras.Model):
         (as `keras.Model.compile` does) unless `auto_scale_loss=False`; the
         per-backend steps scale each loss before differentiating it.
         """
+        ignored = sorted(k for k in ("metrics", "weighted_metrics", "loss_weights") if kwargs.get(k) is not None)
+        if ignored:
+            raise ValueError(
+                f"{type(self).__name__}.compile does not take {', '.join(ignored)}: an adversarial model "
+                f"logs its own quantities ({', '.join(self.metric_names)}), and Keras' metrics compare "
+                "predictions with targets, which a GAN has not. To track another number, use a callback "
+                "that adds it to the logs (e.g. keras_gan.callbacks.ParzenMonitor)."
+            )
         if kwargs.get("loss") is not None or kwargs.get("optimizer") is not None:
             raise ValueError(
                 f"{type(self).__name__}.compile takes `d_optimizer` and `g_optimizer`; the "
@@ -296,6 +311,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
             raise ValueError(
                 f"You must call `compile(d_optimizer=..., g_optimizer=...)` before `fit()`."
             )
+        if hasattr(x, "shape") and len(x.shape) and x.shape[0] == 0:
+            raise ValueError(_NO_BATCHES)
         self._validate_fit_data(x, y)
         guard = _NonFiniteLossGuard(self.loss_names)
         extra = [guard]
@@ -315,6 +332,11 @@ class AdversarialModel(GANTrainStep, keras.Model):
             callbacks = list(callbacks or []) + extra
         try:
             history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
+        except UnboundLocalError as e:  # Keras' JAX trainer, when the data gave no batch
+            self.train_function = None
+            if guard.batches == 0:
+                raise ValueError(_NO_BATCHES) from e
+            raise
         except BaseException:
             # A step that failed while tracing must not leave a half-traced
             # function behind (TensorFlow refuses to retrace it).
@@ -322,6 +344,8 @@ class AdversarialModel(GANTrainStep, keras.Model):
             raise
         if guard.message:
             raise FloatingPointError(guard.message)
+        if guard.batches == 0 and history.epoch:  # TensorFlow and torch return an empty history
+            raise ValueError(_NO_BATCHES)
         return history
 
     def _validate_fit_data(self, x, y) -> None:
@@ -329,6 +353,16 @@ class AdversarialModel(GANTrainStep, keras.Model):
 
     def _trace_check(self, name: str, tensor, expected_shape: tuple) -> None:
         """Shape/dtype check at trace time (covers every data source)."""
+        if not hasattr(tensor, "shape") or not hasattr(tensor, "dtype"):
+            kind = type(tensor).__name__
+            raise ValueError(
+                f"{name}: each batch must be one array or tensor of shape (batch, "
+                f"{', '.join(str(d) for d in expected_shape)}); got a {kind}. Pass the array itself, "
+                "not a list of arrays (fit(x), not fit([x]))" + (
+                    "; a dataset of dicts must be mapped to arrays first, e.g. "
+                    "ds.map(lambda d: d['image']) (or (d['image'], d['label']) for labels)."
+                    if isinstance(tensor, dict) else ".")
+            )
         _check_batch(name, tuple(tensor.shape), keras.backend.standardize_dtype(tensor.dtype), expected_shape,
                      self.uint8_hint)
 

@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_gan.models import class_labels
 from keras_gan.models.adversarial_model import _check_batch, array_like_shape_dtype
-from keras_gan.models.gan import GAN, check_latent_dim, check_same_data_shape
+from keras_gan.models.gan import GAN, check_generator_range, check_latent_dim, check_same_data_shape
 
 _MISSING_LABELS = (
     "ConditionalGAN.fit needs class labels with the images: call fit(images, labels) "
@@ -203,6 +203,7 @@ class ConditionalGAN(GAN):
         found = array_like_shape_dtype(x)
         if found is not None:
             _check_batch("Training images", found[0], found[1], self.data_shape)
+        check_generator_range(self.generator, "Training images", x)
         if isinstance(y, (np.ndarray, list, tuple)) or hasattr(y, "__array__"):
             labels = np.asarray(y)
             class_labels.check_label_values(labels, self.num_classes, "Training labels")

@@ -12,6 +12,7 @@ from keras_gan import losses
 from keras_gan.models.adversarial_model import (
     AdversarialModel,
     _check_batch,
+    _final_activation,
     array_like_shape_dtype,
 )
 
@@ -21,6 +22,44 @@ LATENT_PRIORS = ("uniform", "normal", "unit_hypercube")
 #: pylearn2's plain SGD): one noise draw and one D forward pass per minibatch, the
 #: gradients of D's and G's objectives taken at the same parameters, both applied.
 UPDATE_RULES = ("alternating", "simultaneous")
+
+
+def generator_range(generator: keras.Model) -> tuple[float, float] | None:
+    """The output range G's last activation implies: (0, 1) for sigmoid, (-1, 1) for tanh, else None."""
+    activation = _final_activation(generator)
+    try:  # look through layers that only move values around (the MNIST G ends in a Reshape)
+        layer = generator.outputs[0]._keras_history[0]
+        while isinstance(layer, (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute)):
+            layer = layer.input._keras_history[0]
+        activation = getattr(layer, "activation", activation)
+    except (AttributeError, IndexError, TypeError, ValueError):  # subclassed or unbuilt models
+        pass
+    name = getattr(activation, "__name__", None)
+    return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(name)
+
+
+def check_generator_range(generator: keras.Model, name: str, images) -> None:
+    """Refuse training images (numpy arrays) outside the range G can produce.
+
+    Why: D then tells real from fake by the value range alone (0..255 images
+    against a sigmoid G's [0, 1]), training "works" and learns nothing.
+    """
+    if not isinstance(images, np.ndarray) or images.size == 0 or images.dtype.kind != "f":
+        return
+    bounds = generator_range(generator) or (-1.0, 1.0)
+    low, high = float(np.min(images)), float(np.max(images))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"{name} contain NaN or infinite values; clean the data first.")
+    tolerance = 1e-3
+    if low < bounds[0] - tolerance or high > bounds[1] + tolerance:
+        scale = "images / 255" if bounds == (0.0, 1.0) else "images / 127.5 - 1"
+        hint = f" They look like 0..255 pixels: use {scale}." if high > 2 else ""
+        raise ValueError(
+            f"{name} have values in [{low:g}, {high:g}], but the generator's outputs lie in "
+            f"[{bounds[0]:g}, {bounds[1]:g}]"
+            f"{' (its last activation)' if generator_range(generator) else ' (assumed for a generator without a sigmoid or tanh output)'}"
+            f"; D would tell real from fake by the value range alone.{hint}"
+        )
 
 
 #: Seed of the latents that `evaluate` / `fit(validation_data=...)` feed G (see `_validation_values`).
@@ -310,6 +349,7 @@ class GAN(AdversarialModel):
         found = array_like_shape_dtype(x)
         if found is not None:
             _check_batch("Training images", found[0], found[1], self.data_shape)
+        check_generator_range(self.generator, "Training images", x)
 
     # ----------------------------------------------------------- serialising
     def get_config(self):
