@@ -46,7 +46,9 @@ def check_generator_range(generator: keras.Model, name: str, images) -> None:
     """
     if not isinstance(images, np.ndarray) or images.size == 0 or images.dtype.kind != "f":
         return
-    bounds = generator_range(generator) or (-1.0, 1.0)
+    bounds = generator_range(generator)
+    if bounds is None:  # a linear (or unknown) output layer can produce any value
+        return
     low, high = float(np.min(images)), float(np.max(images))
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(f"{name} contain NaN or infinite values; clean the data first.")
@@ -56,9 +58,7 @@ def check_generator_range(generator: keras.Model, name: str, images) -> None:
         hint = f" They look like 0..255 pixels: use {scale}." if high > 2 else ""
         raise ValueError(
             f"{name} have values in [{low:g}, {high:g}], but the generator's outputs lie in "
-            f"[{bounds[0]:g}, {bounds[1]:g}]"
-            f"{' (its last activation)' if generator_range(generator) else ' (assumed for a generator without a sigmoid or tanh output)'}"
-            f"; D would tell real from fake by the value range alone.{hint}"
+            f"[{bounds[0]:g}, {bounds[1]:g}] (its last activation); D would tell real from fake by the value range alone.{hint}"
         )
 
 
@@ -126,6 +126,10 @@ class GAN(AdversarialModel):
             `adversarial.Generator`'s default, which the other version leaves
             in place) or `"unit_hypercube"` (U(0, 1)); see `sample_prior`.
         d_steps: k of Algorithm 1 (the paper used k = 1).
+        g_steps: generator updates after the k discriminator updates (1 in
+            Algorithm 1). More trains G "too much without updating D", the
+            paper's warning about the Helvetica scenario (section 4.1,
+            mode collapse); `notebooks/gan_theory.ipynb` measures it.
         generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
             practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).
         update_rule: `"alternating"` (Algorithm 1, the default) or
@@ -150,6 +154,7 @@ class GAN(AdversarialModel):
         generator_loss: str = "non_saturating",
         seed: int | None = None,
         update_rule: str = "alternating",
+        g_steps: int = 1,
         **kwargs,
     ):
         super().__init__(generator, discriminator, **kwargs)
@@ -167,15 +172,18 @@ class GAN(AdversarialModel):
             )
         if update_rule not in UPDATE_RULES:
             raise ValueError(f"Unknown update_rule {update_rule!r}; expected one of {UPDATE_RULES}.")
-        if update_rule == "simultaneous" and d_steps != 1:
+        if not isinstance(g_steps, (int, np.integer)) or isinstance(g_steps, bool) or g_steps < 1:
+            raise ValueError(f"g_steps must be an integer >= 1; got {g_steps!r}.")
+        if update_rule == "simultaneous" and (d_steps != 1 or g_steps != 1):
             raise ValueError(
                 f"update_rule='simultaneous' takes one step of each network per batch; got "
-                f"d_steps={d_steps}. Use d_steps=1, or update_rule='alternating' for k > 1."
+                f"d_steps={d_steps}, g_steps={g_steps}. Use 1 for both, or update_rule='alternating'."
             )
         self.update_rule = update_rule
         self.latent_dim = int(latent_dim)
         self.latent_prior = latent_prior
         self.d_steps = int(d_steps)
+        self.g_steps = int(g_steps)
         self.generator_loss = generator_loss
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
@@ -291,7 +299,8 @@ class GAN(AdversarialModel):
             ))
         # The generator update's m draws of the condition are those of the
         # first chunk: a sample from the data's own distribution of conditions.
-        plan.append(("g", lambda: self._generator_objective(m, rows(condition, 0))))
+        for j in range(self.g_steps):
+            plan.append(("g", lambda j=j: self._generator_objective(m, rows(condition, 0), k + j)))
         return plan
 
     def _discriminator_objective(self, real, index: int, condition=None):
@@ -316,8 +325,8 @@ class GAN(AdversarialModel):
         d_loss, fake_logits, stats = self._discriminator_terms(real, fake, condition)
         return (d_loss, losses.generator_loss(fake_logits, self.generator_loss)), stats
 
-    def _generator_objective(self, batch_size: int, condition=None):
-        z = self.sample_latent(batch_size, self.d_steps)
+    def _generator_objective(self, batch_size: int, condition=None, index: int | None = None):
+        z = self.sample_latent(batch_size, self.d_steps if index is None else index)
         fake = self._run_generator(z, condition, training=True)
         fake_logits = self._run_discriminator(fake, condition, training=True)
         return losses.generator_loss(fake_logits, self.generator_loss), {}
@@ -361,5 +370,6 @@ class GAN(AdversarialModel):
             "generator_loss": self.generator_loss,
             "seed": self.seed,
             "update_rule": self.update_rule,
+            "g_steps": self.g_steps,
         }
         return config
