@@ -19,7 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK_DIR = os.path.join(ROOT, "notebooks")
-NOTEBOOKS = ("gan_mnist", "cgan_mnist", "pix2pix_facades", "evaluate_zoo")
+NOTEBOOKS = ("gan_mnist", "cgan_mnist", "pix2pix_facades", "evaluate_zoo", "gan_theory")
 #: The issue's budget for one notebook in fast mode on a CPU.
 TIME_LIMIT_S = 180
 
