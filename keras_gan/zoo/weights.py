@@ -3,8 +3,12 @@
 Search order (the first that exists wins, and must match the registry's sha256):
 1. `$KERAS_GAN_ZOO_DIR/<file>`: a local folder of checkpoints (offline users, CI);
 2. the Keras cache, `~/.keras/models/keras_gan/<file>` (where downloads land);
-3. the repository's own `zoo/checkpoints/<file>` (checkpoints committed with the code);
-4. the entry's URL, fetched with `keras.utils.get_file` and checked against the sha256.
+3. the checkpoints shipped with the code: `zoo/checkpoints/<file>` beside the
+   `keras_gan` package (the repository's folder, or the wheel's package data,
+   which installs `zoo/checkpoints` next to `keras_gan` in site-packages);
+4. a download: `<base URL><file>` with `keras.utils.get_file`, checked against
+   the sha256, the base URL `$KERAS_GAN_WEIGHTS_URL` (a mirror) or the release's
+   (`DEFAULT_WEIGHTS_URL`), or an entry's own `url`.
 
 A file whose hash differs (corrupt, truncated, or another training run) is an
 error and nothing is loaded: silently loading other weights would make every
@@ -17,12 +21,18 @@ import hashlib
 import os
 
 ZOO_DIR_ENV = "KERAS_GAN_ZOO_DIR"
+#: Base URL of the checkpoints for download (a folder: `<base><file>`); override for mirrors.
+WEIGHTS_URL_ENV = "KERAS_GAN_WEIGHTS_URL"
+#: Where each release publishes its checkpoints (its GitHub release assets).
+DEFAULT_WEIGHTS_URL = "https://github.com/keras-gan/keras-gan/releases/download/v0.1.0/"
 #: Set to 1 to load a file named like a zoo checkpoint whose bytes nothing vouches for
 #: (the command lines' `--allow-unverified` sets it).
 ALLOW_UNVERIFIED_ENV = "KERAS_GAN_ALLOW_UNVERIFIED"
 #: Beside each export, `python -m zoo.train` writes `<file>.sha256`: the run's own record.
 SIDECAR_SUFFIX = ".sha256"
 CACHE_SUBDIR = os.path.join("models", "keras_gan")
+#: `zoo/checkpoints` beside the `keras_gan` package: the repository's folder, or in an installed
+#: wheel the package data that site-packages holds next to `keras_gan` (read as files only).
 REPO_CHECKPOINTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                 "zoo", "checkpoints")
 
@@ -64,6 +74,15 @@ def verify(path: str, sha256: str | None, name: str) -> str:
     return path
 
 
+def download_url(filename: str, url: str | None) -> str:
+    """Where a checkpoint is downloaded from: `$KERAS_GAN_WEIGHTS_URL` + file, else the entry's
+    own `url`, else the release's base URL + file."""
+    base = os.environ.get(WEIGHTS_URL_ENV)
+    if base:
+        return base if base.endswith(filename) else base.rstrip("/") + "/" + filename
+    return url or DEFAULT_WEIGHTS_URL + filename
+
+
 def resolve(name: str, filename: str | None, sha256: str | None, url: str | None) -> str:
     """Path of the verified checkpoint for a zoo entry (see the module docstring)."""
     if not filename:
@@ -71,16 +90,27 @@ def resolve(name: str, filename: str | None, sha256: str | None, url: str | None
     for path in candidate_paths(filename):
         if os.path.isfile(path):
             return verify(path, sha256, name)
-    if url:
+    if sha256:  # only a checkpoint with a recorded hash is downloaded: it is checked on arrival
+        url = download_url(filename, url)
         import keras
 
+        keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+        try:  # Keras falls back to /tmp/.keras when the cache folder does not exist yet
+            os.makedirs(os.path.join(keras_home, CACHE_SUBDIR), exist_ok=True)
+        except OSError:
+            pass
         try:
-            path = keras.utils.get_file(filename, origin=url, file_hash=sha256, cache_subdir=CACHE_SUBDIR)
+            print(f"downloading the {name!r} checkpoint from {url}", flush=True)
+            path = keras.utils.get_file(filename, origin=url, file_hash=sha256, hash_algorithm="sha256",
+                                        cache_subdir=CACHE_SUBDIR, cache_dir=keras_home)
         except Exception as e:  # network errors, hash mismatch of the download
+            partial = os.path.join(keras_home, CACHE_SUBDIR, filename)
+            if os.path.isfile(partial) and sha256_of(partial) != sha256:
+                os.remove(partial)  # never leave a wrong file where the next load would find it
             raise ZooWeightsError(
-                f"Could not download the weights of {name!r} from {url}: {e}. "
-                f"Place {filename} in ${ZOO_DIR_ENV} instead, or train them with "
-                f"`python -m zoo.train {name}`."
+                f"Could not download the weights of {name!r} from {url}: {type(e).__name__}: {e}. "
+                f"Offline or behind a firewall: place {filename} in ${ZOO_DIR_ENV}, or set "
+                f"${WEIGHTS_URL_ENV} to a mirror; or train them with `python -m zoo.train {name}`."
             ) from e
         return verify(path, sha256, name)
     raise ZooWeightsError(
