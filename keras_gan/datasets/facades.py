@@ -57,6 +57,8 @@ CMP_SPLITS = {"train": (1, 300), "val": (301, 328), "test": (329, 378)}
 CMP_FOLDER = "cmp_facade_base"
 ALIGNED_FOLDER = "facades"
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+#: Override of FACADES_URL (a mirror, or a `file://` path to the archive).
+FACADES_URL_ENV = "KERAS_GAN_FACADES_URL"
 #: Section 6.2: "resizing the 256x256 input images to 286x286 and then randomly cropping back".
 PAPER_IMAGE_SIZE, PAPER_JITTER_SIZE = 256, 286
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -271,13 +273,20 @@ def _locate(data_dir: str | None, split: str) -> tuple:
     )
 
 
-def _download() -> str:  # pragma: no cover - needs the network
+def _download() -> str:
+    """The official pix2pix facades archive, downloaded (with a progress bar) and extracted once
+    into the Keras cache; returns the folder holding train/, val/ and test/."""
+    url = os.environ.get(FACADES_URL_ENV) or FACADES_URL
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    os.makedirs(os.path.join(keras_home, "datasets"), exist_ok=True)  # else Keras falls back to /tmp
     try:
-        path = keras.utils.get_file("facades.tar.gz", origin=FACADES_URL, extract=True, cache_subdir="datasets")
+        path = keras.utils.get_file("facades.tar.gz", origin=url, extract=True, cache_subdir="datasets",
+                                    cache_dir=keras_home)
     except Exception as e:
         raise FileNotFoundError(
-            f"No local facades data and downloading {FACADES_URL} failed ({e}). Set data_dir= or "
-            f"${DATA_DIR_ENV} to a folder with cmp_facade_base/ or facades/{{train,val,test}}/."
+            f"No local facades data and downloading {url} failed ({type(e).__name__}: {e}). Offline: set "
+            f"data_dir= or ${DATA_DIR_ENV} to a folder with cmp_facade_base/ or facades/{{train,val,test}}/, "
+            f"or ${FACADES_URL_ENV} to a mirror of the archive."
         ) from e
     for candidate in (os.path.join(path, ALIGNED_FOLDER), path, os.path.join(os.path.dirname(path), ALIGNED_FOLDER)):
         if os.path.isdir(os.path.join(candidate, "train")):
