@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from keras_gan import compat
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -98,7 +99,7 @@ class RampedMomentumSGD(keras.optimizers.SGD):
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        velocity = self.momentums[self._get_variable_index(variable)]
+        velocity = self.momentums[compat.variable_index(self, variable)]
         momentum = ops.cast(self.current_momentum(), variable.dtype)
         self.assign(velocity, ops.subtract(ops.multiply(velocity, momentum), ops.multiply(gradient, learning_rate)))
         self.assign_add(variable, velocity)

@@ -47,6 +47,7 @@ import shutil
 import warnings
 
 import keras
+from keras_gan import compat
 
 _STATE_FILE = "state.weights.h5"
 _RNG_FILE = "global_rng.npz"
@@ -148,7 +149,7 @@ class ResumableBackup(keras.callbacks.Callback):
                 if failures:
                     warnings.warn(f"Skipped damaged backup state(s) ({'; '.join(failures)}); resuming from "
                                   f"the one after epoch {state.epoch}.", stacklevel=2)
-                self.model._initial_epoch = state.epoch
+                compat.set_initial_epoch(self.model, state.epoch)
                 self.restored_epoch = state.epoch
                 return
             failures.append(f"epoch {state.epoch}: {problem}")

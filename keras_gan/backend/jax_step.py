@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import keras
 
+from keras_gan.backend.base_step import AdversarialTrainStep
+
 
 def _scatter(values, indices, new_values):
     values = list(values)
@@ -35,7 +37,7 @@ def _keep_if_finite(ok, new, old):
     return jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, old)
 
 
-class JAXGANTrainStep:
+class JAXGANTrainStep(AdversarialTrainStep):
     def _run_stateless(self, fn, trainable_values, non_trainable_values):
         mapping = list(zip(self.trainable_variables, trainable_values)) + list(
             zip(self.non_trainable_variables, non_trainable_values)

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan import compat
+
 
 def _apply_if_finite(optimizer, grads, variables, loss) -> None:
     """`optimizer.apply(grads, variables)` unless a replica's loss is not finite.
@@ -33,7 +36,7 @@ def _apply_if_finite(optimizer, grads, variables, loss) -> None:
         return tf.constant(True)
 
     skip = lambda: tf.constant(False)  # noqa: E731
-    if not tf.distribute.has_strategy() or tf.__internal__.distribute.strategy_supports_no_merge_call():
+    if not tf.distribute.has_strategy() or compat.strategy_supports_no_merge_call():
         tf.cond(tf.math.is_finite(loss), apply, skip)
         return
 
@@ -53,38 +56,34 @@ def _apply_if_finite(optimizer, grads, variables, loss) -> None:
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, loss))
 
 
-class TensorFlowGANTrainStep:
-    def train_step(self, data):
-        step_stats = []
-        shared, shared_tape = None, None  # a "forward" entry's output and the tape that recorded it
-        for role, objective in self._update_plan(data):
-            if role == "forward":
-                shared_tape = tf.GradientTape()
-                with shared_tape:
-                    shared = objective()
-                continue
-            if role == "joint":
-                step_stats.extend(self._joint_update(objective))
-                continue
-            variables = self._role_variables(role)
-            optimizer = self._role_optimizer(role)
-            if shared is not None and role == "g":
-                # Re-enter the forward pass's tape, so G's gradient flows back through that pass.
-                tape, call = shared_tape, (lambda objective=objective: objective(shared))
-            else:
-                tape = tf.GradientTape()
-                call = objective if shared is None else (lambda objective=objective: objective(tf.stop_gradient(shared)))
-            with tape:
-                loss, stats = call()
-                # Replicas' gradients are summed by the all-reduce: divide each
-                # replica's loss by their number so the sum is the global mean
-                # (as Keras' own trainer does). Then loss scaling (mixed_float16).
-                replicas = tf.distribute.get_strategy().num_replicas_in_sync
-                scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
-            grads = tape.gradient(scaled, variables)
-            _apply_if_finite(optimizer, grads, variables, loss)
-            step_stats.append((role, loss, stats))
-        return self._record_step(step_stats)
+class TensorFlowGANTrainStep(LoopTrainStep):
+    def _run_forward(self, objective):
+        """Record the forward pass on its own tape: `(output, tape)`."""
+        tape = tf.GradientTape()
+        with tape:
+            output = objective()
+        return output, tape
+
+    def _role_update(self, role, objective, shared):
+        variables = self._role_variables(role)
+        optimizer = self._role_optimizer(role)
+        if shared is not None and role == "g":
+            # Re-enter the forward pass's tape, so G's gradient flows back through that pass.
+            output, tape = shared
+            call = lambda: objective(output)  # noqa: E731
+        else:
+            tape = tf.GradientTape()
+            call = objective if shared is None else (lambda: objective(tf.stop_gradient(shared[0])))
+        with tape:
+            loss, stats = call()
+            # Replicas' gradients are summed by the all-reduce: divide each
+            # replica's loss by their number so the sum is the global mean
+            # (as Keras' own trainer does). Then loss scaling (mixed_float16).
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+        grads = tape.gradient(scaled, variables)
+        _apply_if_finite(optimizer, grads, variables, loss)
+        return loss, stats
 
     def test_step(self, data):
         """`evaluate` / validation: the model's held-out quantities, no update."""

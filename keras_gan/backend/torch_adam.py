@@ -23,6 +23,7 @@ import types
 
 import torch
 from keras import ops
+from keras_gan import compat
 
 def _is_keras_torch_adam(optimizer) -> bool:
     cls = type(optimizer)
@@ -35,9 +36,8 @@ def install(optimizer) -> bool:
         return True
     if not _is_keras_torch_adam(optimizer) or optimizer.amsgrad:
         return False
-    optimizer._keras_gan_keras_update = optimizer._parallel_update_step
     optimizer._keras_gan_workspace = {}
-    optimizer._parallel_update_step = types.MethodType(_lean_parallel_update_step, optimizer)
+    compat.replace_parallel_update(optimizer, types.MethodType(_lean_parallel_update_step, optimizer))
     return True
 
 
@@ -56,8 +56,7 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
     alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
     workspace = self._keras_gan_workspace
     for variable, value, grad in zip(variables, values, grads):
-        index = self._get_variable_index(variable)
-        m, v = self._momentums[index].value, self._velocities[index].value
+        m, v = (slot.value for slot in compat.adam_slots(self, variable))
         if id(value) not in workspace or workspace[id(value)][0].shape != value.shape:
             workspace[id(value)] = (torch.empty_like(value), torch.empty_like(value))
         numerator, denominator = workspace[id(value)]

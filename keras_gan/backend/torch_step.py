@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from keras_gan.backend import torch_adam
+from keras_gan.backend.base_step import LoopTrainStep
 
 
 def _apply(optimizer, grads, variables) -> None:
@@ -24,32 +25,26 @@ def _apply(optimizer, grads, variables) -> None:
     optimizer.apply(grads, variables)
 
 
-class TorchGANTrainStep:
-    def train_step(self, data):
-        step_stats = []
-        shared = None  # the output of a "forward" entry, with its autograd graph
-        for role, objective in self._update_plan(data):
-            if role == "forward":
-                shared = objective()
-                continue
-            if role == "joint":
-                step_stats.extend(self._joint_update(objective))
-                continue
-            variables = self._role_variables(role)
-            optimizer = self._role_optimizer(role)
-            if shared is None:
-                loss, stats = objective()
-            else:  # D sees the shared pass detached; G's loss is differentiated back through it
-                loss, stats = objective(shared.detach() if role == "d" else shared)
-            scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
-            grads = torch.autograd.grad(scaled, [v.value for v in variables])
-            # An update whose loss is not finite is skipped, so the weights stay
-            # the last finite ones; `fit` then stops with a clear error.
-            if bool(torch.isfinite(loss)):
-                with torch.no_grad():
-                    _apply(optimizer, grads, variables)
-            step_stats.append((role, loss.detach(), {k: v.detach() for k, v in stats.items()}))
-        return self._record_step(step_stats)
+class TorchGANTrainStep(LoopTrainStep):
+    def _run_forward(self, objective):
+        """Run the forward pass with autograd on; its graph is kept for G's update."""
+        return objective()
+
+    def _role_update(self, role, objective, shared):
+        variables = self._role_variables(role)
+        optimizer = self._role_optimizer(role)
+        if shared is None:
+            loss, stats = objective()
+        else:  # D sees the shared pass detached; G's loss is differentiated back through it
+            loss, stats = objective(shared.detach() if role == "d" else shared)
+        scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
+        grads = torch.autograd.grad(scaled, [v.value for v in variables])
+        # An update whose loss is not finite is skipped, so the weights stay the
+        # last finite ones; `fit` then stops with a clear error.
+        if bool(torch.isfinite(loss)):
+            with torch.no_grad():
+                _apply(optimizer, grads, variables)
+        return loss.detach(), {k: v.detach() for k, v in stats.items()}
 
     def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate` (also what `fit` runs for validation), leaving torch's global

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from keras_gan import compat
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -30,7 +31,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
             return super().call(inputs, training=training, mask=mask)
         compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
         inputs = ops.cast(inputs, compute_dtype)
-        mean, variance = self._moments(inputs, None)
+        mean, variance = compat.batch_moments(self, inputs)
         count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
         correction = ops.where(count > 1, count / ops.maximum(count - 1, 1), 1)
         momentum = self.momentum

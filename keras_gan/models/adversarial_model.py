@@ -28,6 +28,7 @@ from keras import ops
 
 from keras_gan.backend import GANTrainStep
 from keras_gan.models.optimizer_pair import OptimizerPair
+from keras_gan import compat
 
 Objective = Callable[[], tuple]
 
@@ -259,10 +260,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
     # ------------------------------------------------------- random state
     def _seed_state_variables(self) -> list:
         """States of every `SeedGenerator` in the model (latent noise, dropout)."""
-        states = []
-        for layer in self._flatten_layers(include_self=True):
-            states.extend(sg.state for sg in getattr(layer, "_seed_generators", []))
-        return states
+        return compat.seed_states(self)
 
     def save_own_variables(self, store):
         """Save the random-number states with the weights.
@@ -370,7 +368,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
 def _final_activation(network: keras.Model):
     """The activation applied last by `network`'s (first) output layer, or None if unknown."""
     try:
-        layer = network.outputs[0]._keras_history[0]
+        layer = compat.producing_layer(network.outputs[0])
     except (AttributeError, IndexError, TypeError, ValueError):  # subclassed or unbuilt models
         layers = getattr(network, "layers", None)
         layer = layers[-1] if layers else None

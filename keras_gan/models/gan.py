@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan import losses
+from keras_gan import compat, losses
 from keras_gan.models.adversarial_model import (
     AdversarialModel,
     _check_batch,
@@ -28,9 +28,9 @@ def generator_range(generator: keras.Model) -> tuple[float, float] | None:
     """The output range G's last activation implies: (0, 1) for sigmoid, (-1, 1) for tanh, else None."""
     activation = _final_activation(generator)
     try:  # look through layers that only move values around (the MNIST G ends in a Reshape)
-        layer = generator.outputs[0]._keras_history[0]
+        layer = compat.producing_layer(generator.outputs[0])
         while isinstance(layer, (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute)):
-            layer = layer.input._keras_history[0]
+            layer = compat.producing_layer(layer.input)
         activation = getattr(layer, "activation", activation)
     except (AttributeError, IndexError, TypeError, ValueError):  # subclassed or unbuilt models
         pass

@@ -27,6 +27,7 @@ import contextlib
 from typing import Iterator
 
 import keras
+from keras_gan import compat
 
 
 def _inner(optimizer):
@@ -94,7 +95,7 @@ def _averages(model) -> tuple[list, list]:
     variables = model.generator.trainable_variables
     # Keras has no public accessor for the averages; this is the list its own
     # `finalize_variable_values` reads (keras 3.x base_optimizer).
-    averages = list(optimizer._model_variables_moving_average)
+    averages = compat.weight_averages(optimizer)
     if len(averages) != len(variables):
         raise ValueError(
             f"The generator has {len(variables)} trainable variables but its optimizer averages "

@@ -16,6 +16,7 @@ attributes of the model (`d_optimizer`, `g_optimizer`) and are saved there, once
 from __future__ import annotations
 
 import weakref
+from keras_gan import compat
 
 
 class OptimizerPair:
@@ -68,10 +69,11 @@ class OptimizerPair:
         import keras
 
         for optimizer in (self.d_optimizer, self.g_optimizer):
-            if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            source = compat.learning_rate_source(optimizer)
+            if isinstance(source, keras.optimizers.schedules.LearningRateSchedule):
                 raise TypeError(
                     f"{optimizer.name} follows a learning-rate schedule "
-                    f"({type(optimizer._learning_rate).__name__}), which a callback cannot overwrite; compile "
+                    f"({type(source).__name__}), which a callback cannot overwrite; compile "
                     "with constant learning rates to use ReduceLROnPlateau or LearningRateScheduler.")
         old = float(keras.ops.convert_to_numpy(self.g_optimizer.learning_rate))
         new = float(keras.ops.convert_to_numpy(value))

@@ -37,6 +37,7 @@ from keras import ops
 
 from keras_gan import losses
 from keras_gan.models.adversarial_model import AdversarialModel, _check_batch, default_optimizer
+from keras_gan import compat
 
 #: Section 3.2 / 6.2: Adam with learning rate 0.0002 and momentum beta1 = 0.5.
 PAPER_LEARNING_RATE = 2e-4
@@ -354,7 +355,7 @@ def _check_networks(generator: keras.Model, discriminator: keras.Model) -> tuple
 
 def seed_state_variables(network: keras.Model) -> list:
     """State variables of the network's random streams (its dropout layers)."""
-    return [sg.state for layer in network._flatten_layers() for sg in getattr(layer, "_seed_generators", [])]
+    return compat.seed_states(network)
 
 
 def check_value_range(name: str, images: np.ndarray) -> None:
