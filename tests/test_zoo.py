@@ -450,7 +450,7 @@ def test_a_file_named_like_a_zoo_checkpoint_must_match_its_hash_or_its_own_recor
     zoo.load("gan-mnist", weights=str(other_name))
 
 
-def test_evaluation_command_lines_refuse_an_altered_zoo_file_unless_told(tmp_path):
+def test_evaluation_command_lines_refuse_an_altered_zoo_file_unless_told(tmp_path, data_dir):
     entry = zoo.get_entry("gan-mnist")
     if not entry.sha256:
         pytest.skip("gan-mnist has no published checkpoint")
@@ -464,7 +464,7 @@ def test_evaluation_command_lines_refuse_an_altered_zoo_file_unless_told(tmp_pat
     assert proc.returncode == 2 and "--allow-unverified" in proc.stderr, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and not (tmp_path / "r.json").exists()
     proc = subprocess.run([sys.executable, "-m", "evaluation.parzen", str(altered), "--num-samples", "50",
-                           "--num-test", "20", "--num-validation", "20", "--no-baseline",
+                           "--num-test", "20", "--num-validation", "20", "--no-baseline", "--data-dir", data_dir,
                            "--allow-unverified", "--json", str(tmp_path / "r.json")],
                           cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
+import os
 from typing import Any
+
+from keras_gan.zoo import papers
 
 #: where published checkpoints can be downloaded from (None: local files only).
 RELEASE_URL = None
@@ -38,8 +42,8 @@ class ZooEntry:
         return dataclasses.asdict(self)
 
 
-_PAPER_GAN = "Goodfellow et al. 2014, Table 1 (Parzen window estimate, MNIST test)"
-_PAPER_CGAN = "Mirza & Osindero 2014, Table 1 (Parzen window estimate, MNIST test)"
+_PAPER_GAN = papers.GAN_PAPER
+_PAPER_CGAN = papers.CGAN_PAPER
 
 ENTRIES: tuple[ZooEntry, ...] = (
     ZooEntry(
@@ -53,10 +57,9 @@ ENTRIES: tuple[ZooEntry, ...] = (
         recipe="python -m zoo.train gan-mnist",
         weights_file="gan-mnist.weights.h5",
         sha256="420b772581c5fc5962159143b627096eeae9e8e2eab564ad2cfa4ea072f566a7",
-        metrics={"parzen_ll": 225.26, "parzen_se": 2.25, "parzen_sigma": 0.1668, "epochs": 1256,
-                 "generator_average": 0.99995,
+        metrics={"epochs": 1256, "generator_average": 0.99995,
                  "backend": "tensorflow", "command": "python -m evaluation.parzen gan-mnist"},
-        paper_metrics={"parzen_ll": 225.0, "parzen_se": 2.0, "source": _PAPER_GAN},
+        paper_metrics={**papers.GAN_MNIST_PARZEN, "source": _PAPER_GAN},
         card="zoo/cards/gan-mnist.md",
     ),
     ZooEntry(
@@ -71,7 +74,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         weights_file="dcgan-mnist.weights.h5",
         sha256=None,
         metrics={},
-        paper_metrics={"parzen_ll": 225.0, "parzen_se": 2.0,
+        paper_metrics={**papers.GAN_MNIST_PARZEN,
                        "source": _PAPER_GAN + "; the paper's MLP GAN, for comparison"},
         card="zoo/cards/dcgan-mnist.md",
     ),
@@ -92,10 +95,9 @@ ENTRIES: tuple[ZooEntry, ...] = (
         recipe="python -m zoo.train cgan-mnist",
         weights_file="cgan-mnist.weights.h5",
         sha256="89740df28fce91ecad1fa07753891b8fb3390177926abbf80ff9761103b2edde",
-        metrics={"parzen_ll": 175.48, "parzen_se": 1.46, "parzen_sigma": 0.2154, "label_agreement": 0.9809,
-                 "epochs": 170, "backend": "jax",
+        metrics={"epochs": 170, "backend": "jax",
                  "command": "python -m evaluation.parzen cgan-mnist; python -m evaluation.label_agreement cgan-mnist"},
-        paper_metrics={"parzen_ll": 132.0, "parzen_se": 1.8, "source": _PAPER_CGAN},
+        paper_metrics={**papers.CGAN_MNIST_PARZEN, "source": _PAPER_CGAN},
         card="zoo/cards/cgan-mnist.md",
     ),
     ZooEntry(
@@ -109,12 +111,10 @@ ENTRIES: tuple[ZooEntry, ...] = (
         recipe="python -m zoo.train pix2pix-facades",
         weights_file="pix2pix-facades.weights.h5",
         sha256="7a7c55074dcd92f29743efe781487b233b5516b62cf70a3d2f389f70ee89e673",
-        metrics={"l1": 0.3945, "psnr": 12.02, "ssim": 0.2426, "split": "test", "epochs": 200,
-                 "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades --split test",
-                 # FCN-score (evaluation.fcn_score), mean of dropout seeds 0-4, measured with KERAS_BACKEND=torch
-                 "fcn_per_pixel_accuracy": 0.702, "fcn_per_class_accuracy": 0.445, "fcn_class_iou": 0.335},
-        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
-                                 "L1+cGAN per-pixel 0.66, per-class 0.23, class IoU 0.17; no facades numbers"},
+        # L1 / PSNR / SSIM measured on TensorFlow; the FCN-scores (zoo.pix2pix_table1) on torch.
+        metrics={"split": "test", "epochs": 200, "backend": "tensorflow",
+                 "command": "python -m evaluation.paired pix2pix-facades --split test"},
+        paper_metrics=papers.pix2pix_row("L1+cGAN"),
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -128,11 +128,9 @@ ENTRIES: tuple[ZooEntry, ...] = (
         recipe="python -m zoo.train pix2pix-facades-l1",
         weights_file="pix2pix-facades-l1.weights.h5",
         sha256="5b3c84a8c7e9edabf420a1dedea12310e9b3731fca41f3dc7659b1bcfece9b5d",
-        metrics={"l1": 0.3819, "psnr": 12.47, "ssim": 0.3298, "split": "test", "epochs": 200,
-                 "backend": "tensorflow", "command": "python -m evaluation.paired pix2pix-facades-l1 --split test",
-                 "fcn_per_pixel_accuracy": 0.673, "fcn_per_class_accuracy": 0.400, "fcn_class_iou": 0.300},
-        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
-                                 "L1 per-pixel 0.42, per-class 0.15, class IoU 0.11"},
+        metrics={"split": "test", "epochs": 200, "backend": "tensorflow",
+                 "command": "python -m evaluation.paired pix2pix-facades-l1 --split test"},
+        paper_metrics=papers.pix2pix_row("L1"),
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -147,8 +145,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         weights_file="pix2pix-facades-cgan.weights.h5",
         sha256=None,
         metrics={},
-        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
-                                 "cGAN per-pixel 0.57, per-class 0.22, class IoU 0.16"},
+        paper_metrics=papers.pix2pix_row("cGAN"),
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -164,8 +161,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         weights_file="pix2pix-facades-gan.weights.h5",
         sha256=None,
         metrics={},
-        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
-                                 "GAN per-pixel 0.22, per-class 0.05, class IoU 0.01"},
+        paper_metrics=papers.pix2pix_row("GAN"),
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -181,8 +177,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         weights_file="pix2pix-facades-l1-gan.weights.h5",
         sha256=None,
         metrics={},
-        paper_metrics={"source": "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores): "
-                                 "L1+GAN per-pixel 0.64, per-class 0.20, class IoU 0.15"},
+        paper_metrics=papers.pix2pix_row("L1+GAN"),
         card="zoo/cards/pix2pix-facades.md",
     ),
     ZooEntry(
@@ -202,6 +197,21 @@ ENTRIES: tuple[ZooEntry, ...] = (
     ),
 )
 
+#: The measured numbers, generated from `zoo/cards/results/*.json` by `python -m zoo.numbers`
+#: (one source of truth; `tests/test_zoo_numbers.py` fails when this file is stale).
+MEASURED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "measured.json")
+
+
+def _with_measured(entries: tuple) -> tuple:
+    measured = {}
+    if os.path.isfile(MEASURED_PATH):
+        with open(MEASURED_PATH) as f:
+            measured = json.load(f)
+    return tuple(dataclasses.replace(entry, metrics={**entry.metrics, **measured.get(entry.name, {})})
+                 for entry in entries)
+
+
+ENTRIES = _with_measured(ENTRIES)
 _BY_NAME = {entry.name: entry for entry in ENTRIES}
 
 

@@ -1,0 +1,56 @@
+"""One source of truth for the zoo's numbers: the registry, the cards' headline blocks and the
+README's zoo table are generated from zoo/cards/results/*.json, and a stale copy fails here."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from keras_gan import zoo
+from keras_gan.zoo import papers
+
+
+def test_generated_numbers_are_up_to_date():
+    from zoo import numbers
+
+    assert numbers.stale_files() == [], "run: python -m zoo.numbers"
+
+
+def test_the_registry_carries_exactly_the_generated_numbers():
+    from zoo import numbers
+
+    generated = numbers.measured()
+    for entry in zoo.ENTRIES:
+        for key, value in generated.get(entry.name, {}).items():
+            assert entry.metrics[key] == value, (entry.name, key)
+    assert zoo.get_entry("gan-mnist").metrics["parzen_ll"] == pytest.approx(225.259, abs=1e-3)
+
+
+def test_registry_and_recipes_name_the_same_entries():
+    from zoo.recipes import RECIPES
+
+    assert sorted(entry.name for entry in zoo.ENTRIES) == sorted(RECIPES)
+
+
+def test_papers_numbers_come_from_one_place():
+    assert zoo.get_entry("gan-mnist").paper_metrics["parzen_ll"] == papers.GAN_MNIST_PARZEN["parzen_ll"]
+    assert zoo.get_entry("cgan-mnist").paper_metrics["parzen_ll"] == papers.CGAN_MNIST_PARZEN["parzen_ll"]
+    row = zoo.get_entry("pix2pix-facades-l1").paper_metrics
+    assert row["fcn_per_pixel_accuracy"] == papers.PIX2PIX_FCN_SCORES["L1"][0]
+
+
+def test_a_changed_result_makes_every_copy_stale(tmp_path, monkeypatch):
+    from zoo import numbers
+
+    results = tmp_path / "results"
+    shutil.copytree(numbers.RESULTS, results)
+    path = results / "gan-mnist.parzen.json"
+    data = json.loads(path.read_text())
+    data["mean"] += 1.0
+    path.write_text(json.dumps(data))
+    monkeypatch.setattr(numbers, "RESULTS", str(results))
+    stale = numbers.stale_files()
+    for expected in ("keras_gan/zoo/measured.json", "README.md", os.path.join("zoo", "cards", "gan-mnist.md")):
+        assert expected in stale
+    assert "zoo/cards/cgan-mnist.md" not in stale  # only the copies of that number

@@ -1,0 +1,256 @@
+"""One source of truth for the zoo's numbers: `python -m zoo.numbers [--check]`.
+
+The measured numbers live in `zoo/cards/results/*.json`, written by the
+evaluation command lines (`--json`), `zoo.pix2pix_table1` and
+`zoo.measure_draws`. This command derives everything else from them:
+
+- `keras_gan/zoo/measured.json`: the registry's measured metrics (the
+  registry adds the run facts: epochs, backend, command);
+- the headline block of each model card (between `<!-- zoo-numbers:begin -->`
+  and `<!-- zoo-numbers:end -->`);
+- the README's zoo table (between `<!-- zoo-table:begin -->` and
+  `<!-- zoo-table:end -->`).
+
+`--check` writes nothing and exits 1 listing the stale files
+(`tests/test_zoo_numbers.py` runs it). The papers' numbers come from
+`keras_gan/zoo/papers.py`. Sampled metrics are shown twice: the papers'
+protocol draw (seed 0) and the mean and sample standard deviation over the
+seeded draws of `zoo.measure_draws` (seeds recorded in the JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "zoo", "cards", "results")
+MEASURED = os.path.join(ROOT, "keras_gan", "zoo", "measured.json")
+README = os.path.join(ROOT, "README.md")
+TABLE1 = "pix2pix-facades-table1.json"
+CARD_BEGIN, CARD_END = "<!-- zoo-numbers:begin -->", "<!-- zoo-numbers:end -->"
+TABLE_BEGIN, TABLE_END = "<!-- zoo-table:begin -->", "<!-- zoo-table:end -->"
+
+
+# ------------------------------------------------------------ readers (one per JSON kind)
+def _load(name: str) -> dict | None:
+    path = os.path.join(RESULTS, name)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _parzen(d: dict) -> dict:
+    return {"parzen_ll": d.get("mean", d.get("parzen_ll")), "parzen_se": d.get("se", d.get("parzen_se")),
+            "parzen_sigma": d.get("sigma", d.get("parzen_sigma"))}
+
+
+def _fidelity(d: dict) -> dict:
+    return {"fid": d["fid"], "isc": d["isc_mean"], "kid": d["kid_mean"]}
+
+
+def _label_agreement(d: dict) -> dict:
+    return {"label_agreement": d["agreement"]}
+
+
+def _paired(d: dict) -> dict:
+    return {"l1": d["l1"], "psnr": d["psnr"], "ssim": d["ssim"]}
+
+
+def _draws(d: dict) -> dict:
+    out = {}
+    for key, summary in d["draws"].items():
+        if key.endswith(("_se", "_sigma")):
+            continue
+        out[f"{key}_draws_mean"] = summary["mean"]
+        out[f"{key}_draws_std"] = summary["std"]
+        out[f"{key}_draws_range"] = [summary["min"], summary["max"]]
+    out["draw_seeds"] = d["seeds"]
+    return out
+
+
+def _table1_row(row: str):
+    def read(d: dict) -> dict:
+        if row not in d["rows"]:
+            return {}
+        r = d["rows"][row]
+        out = {"fcn_per_pixel_accuracy": r["per_pixel_accuracy"]["mean"],
+               "fcn_per_class_accuracy": r["per_class_accuracy"]["mean"],
+               "fcn_class_iou": r["class_iou"]["mean"],
+               "fcn_class_iou_std": r["class_iou"]["std"],
+               "fcn_seeds": d["seeds"], "fcn_table1_row": row}
+        if "fid" in r:
+            out["facades_fid"] = r["fid"]["mean"]
+        return out
+    return read
+
+
+#: entry -> the JSON files its measured numbers come from, and how each is read.
+SOURCES = {
+    "gan-mnist": [("gan-mnist.parzen.json", _parzen), ("gan-mnist.fidelity.json", _fidelity),
+                  ("gan-mnist.parzen-draws.json", _draws), ("gan-mnist.fidelity-draws.json", _draws)],
+    "dcgan-mnist": [("dcgan-mnist.parzen.json", _parzen), ("dcgan-mnist.fidelity.json", _fidelity)],
+    "cgan-mnist": [("cgan-mnist.parzen.json", _parzen), ("cgan-mnist.label_agreement.json", _label_agreement),
+                   ("cgan-mnist.fidelity.json", _fidelity), ("cgan-mnist.parzen-draws.json", _draws),
+                   ("cgan-mnist.label_agreement-draws.json", _draws),
+                   ("cgan-mnist.fidelity-draws.json", _draws)],
+    "pix2pix-facades": [("pix2pix-facades.paired.json", _paired), (TABLE1, _table1_row("L1+cGAN, 200 epochs"))],
+    "pix2pix-facades-l1": [("pix2pix-facades-l1.paired.json", _paired), (TABLE1, _table1_row("L1, 200 epochs"))],
+    "pix2pix-facades-cgan": [(TABLE1, _table1_row("cGAN, 200 epochs")), (TABLE1, _table1_row("cGAN, 75 epochs"))],
+    "pix2pix-facades-gan": [(TABLE1, _table1_row("GAN, 75 epochs"))],
+    "pix2pix-facades-l1-gan": [(TABLE1, _table1_row("L1+GAN, 75 epochs"))],
+}
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def measured() -> dict:
+    """{entry: measured metrics} from the result files (absent files are skipped)."""
+    out = {}
+    for name, sources in SOURCES.items():
+        metrics = {}
+        for filename, read in sources:
+            data = _load(filename)
+            if data is not None:
+                for key, value in read(data).items():
+                    metrics.setdefault(key, _rounded(value))  # the first source of a key wins
+        if metrics:
+            out[name] = metrics
+    return out
+
+
+# ------------------------------------------------------------ rendering
+def _draw_text(m: dict, key: str, fmt: str, label: str) -> str:
+    if f"{key}_draws_mean" not in m:
+        return ""
+    low, high = m[f"{key}_draws_range"]
+    return (f"; {len(m['draw_seeds'])} seeded draws (seeds {m['draw_seeds'][0]}-{m['draw_seeds'][-1]}): "
+            f"{label} {m[f'{key}_draws_mean']:{fmt}} +- {m[f'{key}_draws_std']:{fmt}} (sd), "
+            f"range {low:{fmt}}-{high:{fmt}}")
+
+
+def headline(name: str, m: dict) -> str:
+    """The measured numbers of one entry, as one line of text."""
+    parts = []
+    if "parzen_ll" in m:
+        parts.append(f"Parzen {m['parzen_ll']:.1f} +- {m['parzen_se']:.1f} (protocol draw, seed 0)"
+                     + _draw_text(m, "parzen_ll", ".1f", "Parzen"))
+    if "label_agreement" in m:
+        parts.append(f"label agreement {100 * m['label_agreement']:.1f}%"
+                     + (f"; draws {100 * m['label_agreement_draws_mean']:.2f}% +- "
+                        f"{100 * m['label_agreement_draws_std']:.2f}%" if "label_agreement_draws_mean" in m else ""))
+    if "fid" in m:
+        parts.append(f"MNIST-FID {m['fid']:.2f}, MNIST-IS {m['isc']:.2f}, KID {m['kid']:.1f}"
+                     + _draw_text(m, "fid", ".2f", "FID") + _draw_text(m, "isc", ".2f", "IS"))
+    if "fcn_per_pixel_accuracy" in m:
+        parts.append(f"FCN-score {m['fcn_per_pixel_accuracy']:.3f} / {m['fcn_per_class_accuracy']:.3f} / "
+                     f"{m['fcn_class_iou']:.3f} (per-pixel / per-class / IoU, mean of dropout seeds "
+                     f"{m['fcn_seeds'][0]}-{m['fcn_seeds'][-1]}, IoU sd {m['fcn_class_iou_std']:.3f}; "
+                     f"Table 1 row '{m['fcn_table1_row']}')"
+                     + (f", facades-FID {m['facades_fid']:.2f}" if "facades_fid" in m else ""))
+    if "l1" in m:
+        parts.append(f"test L1 {m['l1']:.3f}, PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}")
+    return "; ".join(parts) if parts else "-"
+
+
+def paper_text(paper: dict) -> str:
+    if "parzen_ll" in paper:
+        return f"Parzen {paper['parzen_ll']:g} +- {paper['parzen_se']:g}"
+    if "fcn_per_pixel_accuracy" in paper:
+        return (f"FCN-score {paper['fcn_per_pixel_accuracy']:.2f} / {paper['fcn_per_class_accuracy']:.2f} / "
+                f"{paper['fcn_class_iou']:.2f} (Cityscapes)")
+    return "-"
+
+
+def readme_table(entries, numbers: dict) -> str:
+    lines = [TABLE_BEGIN,
+             "| name | what | measured (generated from `zoo/cards/results` by `python -m zoo.numbers`) | paper | card |",
+             "|---|---|---|---|---|"]
+    for entry in entries:
+        card = f"[card]({entry.card})" if entry.card else "-"
+        said = "weights ship" in entry.description.lower() or "no weights" in entry.description.lower()
+        shipped = "" if entry.sha256 or said else " No weights ship."
+        lines.append(f"| `{entry.name}` | {entry.description}{shipped} | {headline(entry.name, numbers.get(entry.name, {}))} "
+                     f"| {paper_text(entry.paper_metrics)} | {card} |")
+    lines.append(TABLE_END)
+    return "\n".join(lines)
+
+
+def card_block(entries, numbers: dict) -> str:
+    lines = [CARD_BEGIN, "",
+             "Headline numbers (generated by `python -m zoo.numbers` from `zoo/cards/results/`; "
+             "sampled metrics as the protocol draw and as mean +- sd over seeded draws):", "",
+             "| entry | measured | paper |", "|---|---|---|"]
+    for entry in entries:
+        lines.append(f"| `{entry.name}` | {headline(entry.name, numbers.get(entry.name, {}))} "
+                     f"| {paper_text(entry.paper_metrics)} |")
+    lines += ["", CARD_END]
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, end: str, block: str, path: str) -> str:
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + block + rest.split(end, 1)[1]
+    if path == README:
+        raise ValueError(f"{path} has no {begin} ... {end} block for the zoo table; add the markers.")
+    title_end = text.index("\n") + 1  # after the card's title line
+    return text[:title_end] + "\n" + block + "\n" + text[title_end:]
+
+
+def expected_files() -> dict[str, str]:
+    """{path: content} of every generated file, from the current result JSONs."""
+    from keras_gan.zoo import registry
+
+    numbers = measured()
+    files = {MEASURED: json.dumps(numbers, indent=2, sort_keys=True) + "\n"}
+    with open(README) as f:
+        files[README] = _replace_block(f.read(), TABLE_BEGIN, TABLE_END, readme_table(registry.ENTRIES, numbers), README)
+    cards: dict[str, list] = {}
+    for entry in registry.ENTRIES:
+        if entry.card:
+            cards.setdefault(os.path.join(ROOT, entry.card), []).append(entry)
+    for path, entries in cards.items():
+        with open(path) as f:
+            files[path] = _replace_block(f.read(), CARD_BEGIN, CARD_END, card_block(entries, numbers), path)
+    return files
+
+
+def stale_files() -> list[str]:
+    out = []
+    for path, content in expected_files().items():
+        current = open(path).read() if os.path.isfile(path) else None
+        if current != content:
+            out.append(os.path.relpath(path, ROOT))
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m zoo.numbers", description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file is stale")
+    args = p.parse_args(argv)
+    if args.check:
+        stale = stale_files()
+        for path in stale:
+            print(f"stale: {path} (run python -m zoo.numbers)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, content in expected_files().items():
+        tmp = path + ".writing"
+        with open(tmp, "w") as f:
+            f.write(content)
+        os.replace(tmp, path)
+        print(f"wrote {os.path.relpath(path, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
