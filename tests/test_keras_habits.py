@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import keras_gan
+from keras_gan import networks
 from keras_gan.callbacks import SampleGrid
 from tests.test_conditional_gan import compiled as compiled_cgan
 from tests.test_conditional_gan import ring, toy_cgan
@@ -31,9 +32,12 @@ def test_images_in_0_255_are_refused_with_the_scaling_for_the_generator():
     with pytest.raises(ValueError, match=r"outputs lie in \[-1, 1\].*images / 127.5 - 1"):
         tanh_gan.fit(images(32) * 255, batch_size=16, epochs=1, verbose=0)
     tanh_gan.fit(images(32) * 2 - 1, batch_size=16, epochs=1, verbose=0)  # the right range trains
-    x, labels = ring(32)
-    with pytest.raises(ValueError, match="values in"):
-        compiled_cgan(toy_cgan()).fit(x * 300, labels, batch_size=16, epochs=1, verbose=0)
+    cgan = compiled_cgan(keras_gan.ConditionalGAN(networks.conditional_mnist_generator(),
+                                                  networks.conditional_mnist_discriminator()))
+    with pytest.raises(ValueError, match=r"outputs lie in \[0, 1\].*use images / 255"):
+        cgan.fit(images(32) * 255, np.arange(32) % 10, batch_size=16, epochs=1, verbose=0)
+    x, labels = ring(32)  # a linear G can produce any value: no range to enforce
+    compiled_cgan(toy_cgan()).fit(x * 300, labels, batch_size=16, epochs=1, verbose=0)
 
 
 def test_lists_and_dict_batches_are_refused_with_the_fix():

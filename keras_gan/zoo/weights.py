@@ -159,6 +159,6 @@ def verify_named_file(path: str, name: str, filename: str | None, sha256: str | 
                        if value)
     raise ZooWeightsError(
         f"{path} is named like zoo model {name!r}'s checkpoint, but its sha256 is {found}, not "
-        f"{said}: a damaged or altered copy. Use the zoo's own file (load({name!r})), or, if these "
+        f"{said}: a damaged (corrupt or truncated) or altered copy. Use the zoo's own file (load({name!r})), or, if these "
         "are weights you trust, pass allow_unverified=True (command lines: --allow-unverified)."
     )
