@@ -36,6 +36,8 @@ import numpy as np
 NUM_CLASSES = 12
 SCORE_NAMES = ("per_pixel_accuracy", "per_class_accuracy", "class_iou")
 #: Table 1 of the paper (Cityscapes labels -> photo, FCN-8s): per-pixel, per-class, class IoU.
+#: A copy of keras_gan.zoo.papers.PIX2PIX_FCN_SCORES (tests/test_zoo_numbers.py keeps them equal):
+#: importing keras_gan here would start Keras, hence TensorFlow, before torch-fidelity.
 PAPER_TABLE_1 = {
     "L1": (0.42, 0.15, 0.11),
     "GAN": (0.22, 0.05, 0.01),

@@ -301,11 +301,9 @@ def _legacy_state(backup_dir: str) -> BackupState | None:
 
 
 def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from keras_gan.zoo.weights import sha256_of
+
+    return sha256_of(path)
 
 
 def _fsync(path: str) -> None:

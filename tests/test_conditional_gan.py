@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import cross_backend
 
 import keras_gan
+from tests.test_gan import _Interrupt
 from keras_gan import datasets, networks
 from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
 from tests.parity_worker_cgan import make_inputs, run_step
@@ -218,16 +219,6 @@ def test_keras_file_round_trip_keeps_weights_and_both_optimizers(tmp_path):
         m.fit(*ring(16, seed=1), batch_size=16, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(weights_of(model), weights_of(loaded)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-
-
-class _Interrupt(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt("simulated interruption")
 
 
 def test_backup_and_restore_resumes_with_both_optimizer_states(tmp_path):

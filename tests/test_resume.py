@@ -16,6 +16,7 @@ import keras_gan
 from keras_gan.callbacks import BackupError, ResumableBackup, backup_states, restorable_state
 from keras_gan.datasets import EpochShuffledArrays
 from tests.conftest import REPO, to_numpy
+from tests.test_gan import _Interrupt
 
 
 # ------------------------------------------------------------ data order
@@ -61,16 +62,6 @@ def _small_gan():
     gan = keras_gan.GAN(generator, discriminator, latent_dim=4)
     gan.compile()
     return gan
-
-
-class _Interrupt(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt("simulated interruption")
 
 
 def _run(backup_dir, callbacks=(), epochs=4):

@@ -54,3 +54,12 @@ def test_a_changed_result_makes_every_copy_stale(tmp_path, monkeypatch):
     for expected in ("keras_gan/zoo/measured.json", "README.md", os.path.join("zoo", "cards", "gan-mnist.md")):
         assert expected in stale
     assert "zoo/cards/cgan-mnist.md" not in stale  # only the copies of that number
+
+
+def test_the_evaluation_packages_copy_of_table_1_is_the_papers():
+    import ast
+
+    source = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "evaluation", "fcn_score.py")).read()
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", "") == "PAPER_TABLE_1")
+    assert ast.literal_eval(node.value) == papers.PIX2PIX_FCN_SCORES
