@@ -1,5 +1,8 @@
-"""Training recipes, model cards and checkpoints of the keras_gan model zoo.
+"""The zoo's *workshop* (an application, not the library): training recipes, model cards,
+result files and the shipped checkpoints.
 
-`python -m zoo.train NAME` reproduces an entry; the library side
-(`keras_gan.zoo.load`, the registry) lives in `keras_gan/zoo/`.
+`python -m zoo.train NAME` reproduces an entry, `python -m zoo.numbers` regenerates every copy of
+the measured numbers. Not to be confused with `keras_gan.zoo` (`keras_gan/zoo/`), the *library's*
+zoo API (`load`, `list`, the registry), which never imports this package; likewise
+`zoo/training_callbacks.py` (callbacks of zoo runs) is not `keras_gan.callbacks` (the library's).
 """

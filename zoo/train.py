@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     from keras_gan import datasets, utils, zoo
     from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
     from keras_gan.models import reset_generator_average, with_generator_average
-    from zoo.callbacks import RecipeGrid, exported_weights
+    from zoo.training_callbacks import RecipeGrid, exported_weights
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
 

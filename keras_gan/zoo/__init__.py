@@ -5,8 +5,9 @@
     images = gan.generate(16, seed=0)
 
 Entries live in `keras_gan/zoo/registry.py` (one place); weights are found as
-described in `keras_gan/zoo/weights.py`; recipes that produce them are
-`python -m zoo.train NAME`.
+described in `keras_gan/zoo/weights.py`. This is the *library's* zoo API; the
+top-level `zoo/` package is the workshop that trains and documents the entries
+(`python -m zoo.train NAME`, cards, result files) and is never imported here.
 """
 
 from __future__ import annotations

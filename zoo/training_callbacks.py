@@ -1,4 +1,7 @@
-"""Callbacks of the zoo's training runs (imported after the Keras backend is chosen)."""
+"""Callbacks of `python -m zoo.train` runs (imported after the Keras backend is chosen).
+
+The library's own callbacks are `keras_gan.callbacks`; these only serve zoo runs.
+"""
 
 from __future__ import annotations
 
