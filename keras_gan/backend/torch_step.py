@@ -25,7 +25,47 @@ def _apply(optimizer, grads, variables) -> None:
     optimizer.apply(grads, variables)
 
 
+def _distributed() -> bool:
+    """Whether this process is one rank of a `torch.distributed` job (e.g. under `torchrun`)."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _average_over_ranks(grads, loss):
+    """Average one update's gradients over the ranks, as DDP does, in one all-reduce.
+
+    The loss's finiteness travels in the same buffer, so a non-finite loss on
+    any rank skips the update on every rank and the weights stay identical.
+    Returns `(grads, all_finite)`.
+    """
+    if not _distributed():
+        return grads, bool(torch.isfinite(loss))
+    world = torch.distributed.get_world_size()
+    flat = torch.cat([g.reshape(-1).float() for g in grads]
+                     + [(~torch.isfinite(loss.detach())).float().reshape(1)])
+    torch.distributed.all_reduce(flat)  # a sum
+    sizes = [g.numel() for g in grads]
+    parts = torch.split(flat[:-1] / world, sizes)
+    averaged = [part.reshape(g.shape).to(g.dtype) for part, g in zip(parts, grads)]
+    return averaged, bool(flat[-1] == 0)
+
+
 class TorchGANTrainStep(LoopTrainStep):
+    """The PyTorch step; under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's
+    gradients are averaged over the ranks before its update, every rank starts from rank 0's
+    state, and each rank draws its own slice of the global batch's noise. BatchNorm keeps
+    per-rank statistics (each rank normalises its own shard, as DDP without SyncBatchNorm)."""
+
+    def fit(self, *args, **kwargs):
+        if _distributed():
+            self._broadcast_state()
+        return super().fit(*args, **kwargs)
+
+    def _broadcast_state(self) -> None:
+        """One identical state on every rank: rank 0's weights, optimizer state and seed states."""
+        self.optimizer.build()
+        for variable in list(self.variables) + list(self.optimizer.variables):
+            torch.distributed.broadcast(variable.value.data, src=0)
+
     def _run_forward(self, objective):
         """Run the forward pass with autograd on; its graph is kept for G's update."""
         return objective()
@@ -39,9 +79,10 @@ class TorchGANTrainStep(LoopTrainStep):
             loss, stats = objective(shared.detach() if role == "d" else shared)
         scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
         grads = torch.autograd.grad(scaled, [v.value for v in variables])
+        grads, finite = _average_over_ranks(grads, loss)
         # An update whose loss is not finite is skipped, so the weights stay the
         # last finite ones; `fit` then stops with a clear error.
-        if bool(torch.isfinite(loss)):
+        if finite:
             with torch.no_grad():
                 _apply(optimizer, grads, variables)
         return loss.detach(), {k: v.detach() for k, v in stats.items()}
@@ -75,13 +116,17 @@ class TorchGANTrainStep(LoopTrainStep):
         d_grads = torch.autograd.grad(self.d_optimizer.scale_loss(d_loss), [v.value for v in d_vars],
                                       retain_graph=True)
         g_grads = torch.autograd.grad(self.g_optimizer.scale_loss(g_loss), [v.value for v in g_vars])
+        d_grads, d_finite = _average_over_ranks(d_grads, d_loss)
+        g_grads, g_finite = _average_over_ranks(g_grads, g_loss)
         with torch.no_grad():
-            for optimizer, grads, variables, loss in ((self.d_optimizer, d_grads, d_vars, d_loss),
-                                                      (self.g_optimizer, g_grads, g_vars, g_loss)):
-                if bool(torch.isfinite(loss)):
+            for optimizer, grads, variables, finite in ((self.d_optimizer, d_grads, d_vars, d_finite),
+                                                        (self.g_optimizer, g_grads, g_vars, g_finite)):
+                if finite:
                     _apply(optimizer, grads, variables)
         return [("d", d_loss.detach(), {k: v.detach() for k, v in stats.items()}), ("g", g_loss.detach(), {})]
 
     def _replica_position(self):
-        """`(replicas, replica_id)` of the running step: one process, one replica."""
+        """`(replicas, replica_id)`: the ranks of a `torch.distributed` job, else one process."""
+        if _distributed():
+            return torch.distributed.get_world_size(), torch.distributed.get_rank()
         return 1, 0
