@@ -45,6 +45,25 @@ class ZooEntry:
 _PAPER_GAN = papers.GAN_PAPER
 _PAPER_CGAN = papers.CGAN_PAPER
 
+def _pix2pix_ablation(name: str, row: str, change: str, config: dict, epochs_run: int | None = None) -> ZooEntry:
+    """A Table 1 row of the pix2pix-facades recipe that ships no weights (an ablation)."""
+    return ZooEntry(
+        name=name,
+        family="pix2pix",
+        description=f"pix2pix's Table 1 '{row}' row on facades: the pix2pix-facades pair {change}. "
+                    "An ablation: no weights ship.",
+        builder="pix2pix",
+        config={"image_size": 256, "ngf": 16, "ndf": 16, **config},
+        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
+        recipe=f"python -m zoo.train {name}",
+        weights_file=f"{name}.weights.h5",
+        sha256=None,
+        metrics={} if epochs_run is None else {"epochs": epochs_run, "backend": "tensorflow"},
+        paper_metrics=papers.pix2pix_row(row),
+        card="zoo/cards/pix2pix-facades.md",
+    )
+
+
 ENTRIES: tuple[ZooEntry, ...] = (
     ZooEntry(
         name="gan-mnist",
@@ -133,53 +152,14 @@ ENTRIES: tuple[ZooEntry, ...] = (
         paper_metrics=papers.pix2pix_row("L1"),
         card="zoo/cards/pix2pix-facades.md",
     ),
-    ZooEntry(
-        name="pix2pix-facades-cgan",
-        family="pix2pix",
-        description="pix2pix's Table 1 'cGAN' row on facades: the pix2pix-facades pair trained on the "
-                    "conditional GAN loss alone (lambda = 0). An ablation: no weights ship.",
-        builder="pix2pix",
-        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 0.0},
-        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
-        recipe="python -m zoo.train pix2pix-facades-cgan",
-        weights_file="pix2pix-facades-cgan.weights.h5",
-        sha256=None,
-        metrics={"epochs": 75, "backend": "tensorflow"},
-        paper_metrics=papers.pix2pix_row("cGAN"),
-        card="zoo/cards/pix2pix-facades.md",
-    ),
-    ZooEntry(
-        name="pix2pix-facades-gan",
-        family="pix2pix",
-        description="pix2pix's Table 1 'GAN' row on facades: the pix2pix-facades pair with an "
-                    "unconditioned D (it sees only the photo) and no L1 term. An ablation: no weights ship.",
-        builder="pix2pix",
-        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 0.0,
-                "conditional_discriminator": False},
-        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
-        recipe="python -m zoo.train pix2pix-facades-gan",
-        weights_file="pix2pix-facades-gan.weights.h5",
-        sha256=None,
-        metrics={},
-        paper_metrics=papers.pix2pix_row("GAN"),
-        card="zoo/cards/pix2pix-facades.md",
-    ),
-    ZooEntry(
-        name="pix2pix-facades-l1-gan",
-        family="pix2pix",
-        description="pix2pix's Table 1 'L1+GAN' row on facades: the pix2pix-facades recipe with an "
-                    "unconditioned D (it sees only the photo). An ablation: no weights ship.",
-        builder="pix2pix",
-        config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 100.0,
-                "conditional_discriminator": False},
-        dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
-        recipe="python -m zoo.train pix2pix-facades-l1-gan",
-        weights_file="pix2pix-facades-l1-gan.weights.h5",
-        sha256=None,
-        metrics={"epochs": 75, "backend": "tensorflow"},
-        paper_metrics=papers.pix2pix_row("L1+GAN"),
-        card="zoo/cards/pix2pix-facades.md",
-    ),
+    # Table 1's ablations without shipped weights: the pix2pix-facades recipe, one loss changed.
+    _pix2pix_ablation("pix2pix-facades-cgan", "cGAN", "trained on the conditional GAN loss alone (lambda = 0)",
+                      {"l1_weight": 0.0}, epochs_run=75),
+    _pix2pix_ablation("pix2pix-facades-gan", "GAN",
+                      "with an unconditioned D (it sees only the photo) and no L1 term",
+                      {"l1_weight": 0.0, "conditional_discriminator": False}),
+    _pix2pix_ablation("pix2pix-facades-l1-gan", "L1+GAN", "with an unconditioned D (it sees only the photo)",
+                      {"l1_weight": 100.0, "conditional_discriminator": False}, epochs_run=75),
     ZooEntry(
         name="pix2pix-facades-paper",
         family="pix2pix",
