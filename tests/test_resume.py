@@ -227,3 +227,27 @@ def test_zoo_train_killed_at_any_point_resumes_bit_identical_with_whole_records(
     assert proc.returncode == 2 and "cannot be restored" in proc.stderr, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert _files(killed) == before
+
+
+def test_a_conditional_gan_trains_and_resumes_on_epoch_shuffled_images_and_labels(tmp_path):
+    """ConditionalGAN takes EpochShuffledArrays(images, labels), as zoo.train feeds it; a dataset
+    without labels is refused with the fix."""
+    from tests.test_conditional_gan import compiled as compiled_cgan
+    from tests.test_conditional_gan import ring, toy_cgan
+
+    x, labels = ring(64)
+
+    def run(epochs, backup_dir):
+        keras.utils.set_random_seed(0)
+        model = compiled_cgan(toy_cgan())
+        data = EpochShuffledArrays(x, labels, batch_size=16, seed=2)
+        model.fit(data, epochs=epochs, verbose=0, callbacks=[ResumableBackup(str(backup_dir))])
+        return model
+
+    reference = run(3, tmp_path / "a")
+    run(1, tmp_path / "b")
+    resumed = run(3, tmp_path / "b")
+    for a, b in zip(_state(reference), _state(resumed)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="needs class labels"):
+        compiled_cgan(toy_cgan()).fit(EpochShuffledArrays(x, batch_size=16), epochs=1, verbose=0)

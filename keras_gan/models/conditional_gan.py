@@ -198,6 +198,9 @@ class ConditionalGAN(GAN):
         if spec is not None:
             self._validate_dataset_spec(spec, y)
             return
+        if isinstance(x, keras.utils.PyDataset):  # e.g. EpochShuffledArrays(images, labels)
+            self._validate_py_dataset(x, y)
+            return
         if y is None:
             raise ValueError(_MISSING_LABELS)
         found = array_like_shape_dtype(x)
@@ -212,6 +215,21 @@ class ConditionalGAN(GAN):
                     f"fit() got {found[0][0]} images but {len(labels)} labels; pass one label "
                     "per image."
                 )
+
+    def _validate_py_dataset(self, dataset, y) -> None:
+        """A `keras.utils.PyDataset` must yield (images, labels) batches itself: its first is checked."""
+        if y is not None:
+            raise ValueError("fit() got a PyDataset and a separate `y`; the dataset must yield "
+                             "(images, labels) batches itself, with y=None.")
+        batch = dataset[0]
+        if not isinstance(batch, tuple) or len(batch) < 2:
+            raise ValueError(_MISSING_LABELS + f" The dataset's batches are {type(batch).__name__}s, "
+                             "not (images, labels) tuples.")
+        images, labels = np.asarray(batch[0]), np.asarray(batch[1])
+        _check_batch("Training images", images.shape, keras.backend.standardize_dtype(images.dtype),
+                     self.data_shape)
+        check_generator_range(self.generator, "Training images", images)
+        class_labels.check_label_values(labels, self.num_classes, "Training labels")
 
     def _validate_dataset_spec(self, spec, y) -> None:
         if y is not None:
