@@ -157,7 +157,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
                       {"l1_weight": 0.0}, epochs_run=75),
     _pix2pix_ablation("pix2pix-facades-gan", "GAN",
                       "with an unconditioned D (it sees only the photo) and no L1 term",
-                      {"l1_weight": 0.0, "conditional_discriminator": False}),
+                      {"l1_weight": 0.0, "conditional_discriminator": False}, epochs_run=75),
     _pix2pix_ablation("pix2pix-facades-l1-gan", "L1+GAN", "with an unconditioned D (it sees only the photo)",
                       {"l1_weight": 100.0, "conditional_discriminator": False}, epochs_run=75),
     ZooEntry(
