@@ -53,6 +53,7 @@ import os, sys, numpy as np
 import keras_gan
 from keras_gan import zoo
 assert keras_gan.__file__.startswith(sys.argv[1]), keras_gan.__file__
+assert "parzen_ll" in zoo.get_entry("gan-mnist").metrics  # the measured numbers travel in the wheel
 for name in sys.argv[2:]:
     model = zoo.load(name)
     entry = zoo.get_entry(name)
