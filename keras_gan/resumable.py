@@ -21,6 +21,11 @@ Layout of `backup_dir`:
     epoch-000007/state.weights.h5   model, optimizers and seed-generator state
     epoch-000007/global_rng.npz     the process-wide random states (Python, numpy, torch)
     epoch-000007/metadata.json      {"epoch": 7, "sha256": ..., "bytes": ...}
+    epoch-000006/...                the previous good state (the fallback)
+
+Folders named `.writing-*` are unfinished writes and are ignored. A backup
+written by Keras' `BackupAndRestore` (`latest.weights.h5` and
+`training_metadata.json`) is still read, as the oldest candidate.
 
 Why the process-wide random states: Keras' seed generators are saved with
 the model, but two things draw from global state. On PyTorch, a `Dropout`
@@ -29,17 +34,11 @@ torch's global generator; and `fit(x, shuffle=True)` on JAX and PyTorch draws
 each epoch's order from numpy's. Restoring them makes those runs resume
 exactly too (TensorFlow's `fit` shuffles with op seeds that cannot be
 restored: use `keras_gan.datasets.EpochShuffledArrays`).
-    epoch-000006/...                the previous good state (the fallback)
-
-Folders named `.writing-*` are unfinished writes and are ignored. A backup
-written by Keras' `BackupAndRestore` (`latest.weights.h5` and
-`training_metadata.json`) is still read, as the oldest candidate.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -97,10 +96,13 @@ def restorable_state(backup_dir: str) -> BackupState | None:
     for state in states:
         if state.problem is None:
             return state
-    problems = "; ".join(f"epoch {s.epoch}: {s.problem}" for s in states)
-    raise BackupError(
-        f"The backup in {backup_dir} cannot be restored ({problems}). Move or delete that folder to "
-        "start the run over, or continue from exported weights (zoo.train --init-from)."
+    raise _no_whole_state(backup_dir, [f"epoch {s.epoch}: {s.problem}" for s in states])
+
+
+def _no_whole_state(backup_dir: str, problems: list[str]) -> BackupError:
+    return BackupError(
+        f"The backup in {backup_dir} cannot be restored ({'; '.join(problems)}). Move or delete that "
+        "folder to start the run over, or continue from exported weights (zoo.train --init-from)."
     )
 
 
@@ -153,10 +155,7 @@ class ResumableBackup(keras.callbacks.Callback):
                 self.restored_epoch = state.epoch
                 return
             failures.append(f"epoch {state.epoch}: {problem}")
-        raise BackupError(
-            f"The backup in {self.backup_dir} cannot be restored ({'; '.join(failures)}). Move or delete "
-            "that folder to start the run over, or continue from exported weights (zoo.train --init-from)."
-        )
+        raise _no_whole_state(self.backup_dir, failures)
 
     # ---------------------------------------------------------------- save
     def on_epoch_end(self, epoch, logs=None):

@@ -72,10 +72,9 @@ def main(argv=None) -> int:
     for metric in args.metrics:
         record = measure(args.name, metric, args.seeds, args.data_dir)
         path = os.path.join(RESULTS, f"{args.name}.{metric}-draws.json")
-        tmp = path + ".writing"
-        with open(tmp, "w") as f:
-            json.dump(record, f, indent=2)
-        os.replace(tmp, path)
+        from keras_gan.utils.files import write_text_atomically
+
+        write_text_atomically(path, json.dumps(record, indent=2))
         print(f"wrote {path}")
     return 0
 

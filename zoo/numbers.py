@@ -243,11 +243,10 @@ def main(argv=None) -> int:
         for path in stale:
             print(f"stale: {path} (run python -m zoo.numbers)", file=sys.stderr)
         return 1 if stale else 0
+    from keras_gan.utils.files import write_text_atomically
+
     for path, content in expected_files().items():
-        tmp = path + ".writing"
-        with open(tmp, "w") as f:
-            f.write(content)
-        os.replace(tmp, path)
+        write_text_atomically(path, content)
         print(f"wrote {os.path.relpath(path, ROOT)}")
     return 0
 

@@ -319,10 +319,7 @@ def _continue_schedules(model, iterations: int) -> None:
 
 def _write_json(path: str, value) -> None:
     """Write `value` as JSON through a temporary file, so a kill never leaves half a file."""
-    tmp = path + ".writing"
-    with open(tmp, "w") as f:
-        json.dump(value, f, indent=2)
-    os.replace(tmp, path)
+    _write_text(path, json.dumps(value, indent=2))
 
 
 def _run_settings_mismatch(run_path: str, restored, settings: dict) -> str | None:
@@ -384,10 +381,9 @@ def _rewind_records(out: str, score_name: str, epoch: int) -> None:
 
 
 def _write_text(path: str, text: str) -> None:
-    tmp = path + ".writing"
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from keras_gan.utils.files import write_text_atomically  # after main() chose the backend
+
+    write_text_atomically(path, text)
 
 
 def _generator_average_mismatch(average_path: str, restored, backup_dir: str,

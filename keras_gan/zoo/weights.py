@@ -124,10 +124,9 @@ def resolve(name: str, filename: str | None, sha256: str | None, url: str | None
 def write_sidecar(path: str) -> str:
     """Record `path`'s sha256 beside it (`<path>.sha256`), as zoo.train does for its exports."""
     digest = sha256_of(path)
-    tmp = path + SIDECAR_SUFFIX + ".writing"
-    with open(tmp, "w") as f:
-        f.write(f"{digest}  {os.path.basename(path)}\n")
-    os.replace(tmp, path + SIDECAR_SUFFIX)
+    from keras_gan.utils.files import write_text_atomically
+
+    write_text_atomically(path + SIDECAR_SUFFIX, f"{digest}  {os.path.basename(path)}\n")
     return digest
 
 
