@@ -23,6 +23,7 @@ TESTED_KERAS = "3.15"
 #: Private methods keras_gan overrides or replaces, per Keras class (checked by `check()`).
 OVERRIDDEN_TRAINER_METHODS = {
     "keras.src.backend.jax.trainer.JAXTrainer": ("_purge_model_variables",),
+    "keras.src.backend.tensorflow.trainer.TensorFlowTrainer": ("_maybe_symbolic_build",),
 }
 
 

@@ -56,7 +56,44 @@ def _apply_if_finite(optimizer, grads, variables, loss) -> None:
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, loss))
 
 
+def _multi_worker(strategy=None) -> bool:
+    """Whether `strategy` (default: the one in scope) is a `MultiWorkerMirroredStrategy`."""
+    strategy = strategy or tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _reducible_logs(logs: dict) -> dict:
+    """Logs Keras can reduce over the workers of a `MultiWorkerMirroredStrategy`.
+
+    Keras 3 reduces every step's logs there with `strategy.reduce("MEAN", v,
+    axis=0)`, which fails on the scalars every train step returns ("Invalid
+    reduction dimension 0 for input with 0 dimensions", tensorflow#72388).
+    Shape (1,) reduces to the mean over the workers, a scalar again.
+    """
+    if not _multi_worker():
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
+
 class TensorFlowGANTrainStep(LoopTrainStep):
+    def train_step(self, data):
+        return _reducible_logs(super().train_step(data))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' pre-build, given one worker's local batch under `MultiWorkerMirroredStrategy`.
+
+        Keras 3 builds from `strategy.reduce("MEAN", batch)`, which fails there
+        for a batch of several tensors (pix2pix's `(inputs, targets)`); the
+        build needs only shapes, so one replica's local values serve.
+        """
+        if iterator is None or not _multi_worker(self.distribute_strategy):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        for _, _, it in iterator:
+            batch = next(it)
+            local = tf.nest.map_structure(
+                lambda v: self.distribute_strategy.experimental_local_results(v)[0]
+                if isinstance(v, tf.distribute.DistributedValues) else v, batch)
+            return super()._maybe_symbolic_build(data_batch=local)
     def _run_forward(self, objective):
         """Record the forward pass on its own tape: `(output, tape)`."""
         tape = tf.GradientTape()
@@ -87,7 +124,7 @@ class TensorFlowGANTrainStep(LoopTrainStep):
 
     def test_step(self, data):
         """`evaluate` / validation: the model's held-out quantities, no update."""
-        return self._record_values(self._validation_values(data))
+        return _reducible_logs(self._record_values(self._validation_values(data)))
 
     def _joint_update(self, objective):
         """Both networks' gradients at the same parameters, then both updates."""

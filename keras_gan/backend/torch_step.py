@@ -17,17 +17,13 @@ import torch
 
 from keras_gan.backend import torch_adam
 from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan.backend.torch_collectives import distributed as _distributed
 
 
 def _apply(optimizer, grads, variables) -> None:
     """`optimizer.apply`, with Keras' torch Adam given the lean update (same results, fewer copies)."""
     torch_adam.install(optimizer)
     optimizer.apply(grads, variables)
-
-
-def _distributed() -> bool:
-    """Whether this process is one rank of a `torch.distributed` job (e.g. under `torchrun`)."""
-    return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
 def _average_over_ranks(grads, loss):
@@ -49,11 +45,25 @@ def _average_over_ranks(grads, loss):
     return averaged, bool(flat[-1] == 0)
 
 
+def _logged(loss, stats):
+    """The step's loss and statistics for the logs, detached; averaged over the ranks (one
+    all-reduce) so every rank logs the global batch's values, as JAX and TensorFlow do."""
+    names = list(stats)
+    values = [loss.detach()] + [stats[k].detach() for k in names]
+    if _distributed():
+        flat = torch.stack([v.float().reshape(()) for v in values])
+        torch.distributed.all_reduce(flat)
+        values = list(flat / torch.distributed.get_world_size())
+    return values[0], dict(zip(names, values[1:]))
+
+
 class TorchGANTrainStep(LoopTrainStep):
     """The PyTorch step; under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's
     gradients are averaged over the ranks before its update, every rank starts from rank 0's
-    state, and each rank draws its own slice of the global batch's noise. BatchNorm keeps
-    per-rank statistics (each rank normalises its own shard, as DDP without SyncBatchNorm)."""
+    state, and each rank draws its own slice of the global batch's noise. A
+    `keras_gan.layers.BatchNormalization(synchronized=True)` (the pix2pix networks') takes its
+    statistics over the global batch, as SyncBatchNorm does; Keras' own BatchNormalization
+    normalises each rank's shard alone (DDP without SyncBatchNorm)."""
 
     def fit(self, *args, **kwargs):
         if _distributed():
@@ -85,7 +95,7 @@ class TorchGANTrainStep(LoopTrainStep):
         if finite:
             with torch.no_grad():
                 _apply(optimizer, grads, variables)
-        return loss.detach(), {k: v.detach() for k, v in stats.items()}
+        return _logged(loss, stats)
 
     def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate` (also what `fit` runs for validation), leaving torch's global
@@ -123,7 +133,8 @@ class TorchGANTrainStep(LoopTrainStep):
                                                         (self.g_optimizer, g_grads, g_vars, g_finite)):
                 if finite:
                     _apply(optimizer, grads, variables)
-        return [("d", d_loss.detach(), {k: v.detach() for k, v in stats.items()}), ("g", g_loss.detach(), {})]
+        d_loss, stats = _logged(d_loss, stats)
+        return [("d", d_loss, stats), ("g", _logged(g_loss, {})[0], {})]
 
     def _replica_position(self):
         """`(replicas, replica_id)`: the ranks of a `torch.distributed` job, else one process."""

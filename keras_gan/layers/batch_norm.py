@@ -13,6 +13,16 @@ moving-variance update differs, by the factor n / (n - 1), n the number of
 values each channel's statistics are taken over (batch x height x width).
 With n = 1 the biased value is kept (torch would store a NaN there). Renorm
 and masks are left to Keras' implementation.
+
+`synchronized=True` takes the statistics over the *global* batch of a
+data-parallel run on every backend, so N processes train as one process on
+the global batch (what SyncBatchNorm does): TensorFlow through Keras' own
+`synchronized` (a replica-context all-reduce under a `tf.distribute`
+strategy); PyTorch under `torch.distributed` through one differentiable
+all-reduce (`keras_gan.backend.torch_collectives`); JAX needs nothing, as
+`keras.distribution` runs one SPMD program over the global batch, so its
+statistics are global with or without the flag. (Keras itself accepts the
+flag only on TensorFlow.) With one process it changes nothing.
 """
 
 from __future__ import annotations
@@ -24,15 +34,24 @@ from keras_gan import compat
 
 @keras.saving.register_keras_serializable(package="keras_gan")
 class BatchNormalization(keras.layers.BatchNormalization):
-    """`keras.layers.BatchNormalization` with torch's (unbiased) moving-variance update."""
+    """`keras.layers.BatchNormalization` with torch's (unbiased) moving-variance update and
+    `synchronized=True` (global-batch statistics) on every backend."""
+
+    def __init__(self, *args, synchronized: bool = False, **kwargs):
+        # Keras refuses the flag off TensorFlow; it is honoured here instead (see the module docstring).
+        super().__init__(*args, synchronized=bool(synchronized) and keras.backend.backend() == "tensorflow",
+                         **kwargs)
+        self.synchronize_statistics = bool(synchronized)
+
+    def get_config(self):
+        return {**super().get_config(), "synchronized": self.synchronize_statistics}
 
     def call(self, inputs, training=None, mask=None):
         if not (training and self.trainable) or self.renorm or mask is not None:
             return super().call(inputs, training=training, mask=mask)
         compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
         inputs = ops.cast(inputs, compute_dtype)
-        mean, variance = compat.batch_moments(self, inputs)
-        count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
+        mean, variance, count = self._batch_statistics(inputs, compute_dtype)
         correction = ops.where(count > 1, count / ops.maximum(count - 1, 1), 1)
         momentum = self.momentum
         self.moving_mean.assign(ops.cast(self.moving_mean, compute_dtype) * momentum + mean * (1.0 - momentum))
@@ -43,3 +62,19 @@ class BatchNormalization(keras.layers.BatchNormalization):
         outputs = ops.batch_normalization(inputs, mean, variance, axis=self.axis, offset=beta, scale=gamma,
                                           epsilon=self.epsilon)
         return ops.cast(outputs, self.compute_dtype)
+
+    def _batch_statistics(self, inputs, compute_dtype):
+        """Batch mean, biased variance and the number of values behind them (global when synchronized)."""
+        backend = keras.backend.backend()
+        if self.synchronize_statistics and backend == "torch":
+            from keras_gan.backend import torch_collectives
+
+            if torch_collectives.distributed():
+                return torch_collectives.global_moments(inputs, list(self._reduction_axes))
+        mean, variance = compat.batch_moments(self, inputs)
+        count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
+        if self.synchronize_statistics and backend == "tensorflow":
+            import tensorflow as tf
+
+            count = count * tf.distribute.get_strategy().num_replicas_in_sync
+        return mean, variance, count

@@ -46,7 +46,10 @@ Choices the paper leaves open, taken from its reference code and named here:
   its moving variance averages the unbiased batch variance, as torch's
   BatchNorm2d does (`keras_gan.layers.BatchNormalization`; Keras' averages the
   biased one). Only inference mode reads it. Checkpoints trained before this
-  change (the zoo's pix2pix-facades) hold Keras' biased averages.
+  change (the zoo's pix2pix-facades) hold Keras' biased averages. It is
+  `synchronized`: in a data-parallel run over several devices or processes
+  its statistics are the global batch's (SyncBatchNorm), on every backend, so
+  N replicas train as one process on the global batch.
 - Dropout sits in the first three decoder blocks, as the paper (6.1.1:
   CD512-CD1024-CD1024) and the Lua reference code place it; the PyTorch port
   (junyanz/pytorch-CycleGAN-and-pix2pix, `UnetSkipConnectionBlock`) puts it in
@@ -124,6 +127,7 @@ def _batch_norm(name: str) -> layers.Layer:
         momentum=BN_MOMENTUM,
         epsilon=BN_EPSILON,
         gamma_initializer=HostRandomNormal(1.0, 0.02),
+        synchronized=True,  # global-batch statistics in data-parallel runs (one process: no change)
         name=name,
     )
 

@@ -1,0 +1,56 @@
+"""`torch.distributed` pieces shared by the torch step and the layers.
+
+Keras has no distribution API for the torch backend, so under `torchrun`
+(`torch.distributed` initialised by the user's script or by `zoo.train`)
+keras_gan does what DDP and SyncBatchNorm do, with torch's own collectives:
+gradients averaged over the ranks (`keras_gan.backend.torch_step`) and batch
+statistics taken over the global batch (`global_moments`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def distributed() -> bool:
+    """Whether this process is one rank of a `torch.distributed` job (e.g. under `torchrun`)."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def world_size() -> int:
+    """Number of ranks, 1 outside a `torch.distributed` job."""
+    return torch.distributed.get_world_size() if distributed() else 1
+
+
+def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean and (biased) variance over `axes` of the *global* batch, and the global count.
+
+    What SyncBatchNorm computes: every rank's sums and sums of squares are
+    added by one differentiable all-reduce (`torch.distributed.nn`), so each
+    rank's loss also sends gradient to the other ranks' inputs through the
+    shared statistics, and N ranks train exactly as one process on the
+    global batch. Variance as Keras' `ops.moments` computes it,
+    E[x^2] - E[x]^2. Outside a distributed job this is the local batch's.
+    """
+    count = torch.tensor(float(inputs.numel() // max(1, _channels(inputs, axes))), dtype=inputs.dtype,
+                         device=inputs.device)
+    sums = torch.sum(inputs, dim=axes)
+    squares = torch.sum(torch.square(inputs), dim=axes)
+    packed = torch.cat([sums, squares, count.reshape(1)])
+    if distributed():
+        from torch.distributed.nn import functional as collective
+
+        packed = collective.all_reduce(packed)
+    channels = sums.shape[0]
+    total = packed[-1]
+    mean = packed[:channels] / total
+    variance = packed[channels:2 * channels] / total - torch.square(mean)
+    return mean, variance, total
+
+
+def _channels(inputs: torch.Tensor, axes: list[int]) -> int:
+    size = 1
+    for axis in range(inputs.dim()):
+        if axis not in axes:
+            size *= inputs.shape[axis]
+    return size

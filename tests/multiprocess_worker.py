@@ -1,0 +1,150 @@
+"""One process of a 2-process data-parallel run, or the single-process reference; any backend.
+
+    python tests/multiprocess_worker.py gan|pix2pix single OUT.npz
+    RANK=r WORLD_SIZE=2 PORTS=p0,p1 python tests/multiprocess_worker.py gan|pix2pix multi OUT.npz
+
+Each backend through its own engine: PyTorch `torch.distributed` (gloo; the
+launcher's MASTER_ADDR / MASTER_PORT), JAX `keras.distribution.initialize`
+(`jax.distributed`, gloo CPU collectives) with `DataParallel` over both
+processes' devices, TensorFlow `MultiWorkerMirroredStrategy` from `TF_CONFIG`.
+The reference trains the same networks from the same weights on the whole
+global batch; in a multi run each process is fed its half of every global batch
+(TensorFlow: every worker reads the same dataset and the strategy shards it).
+Dropout is off; the noise comes from the model's seeded generator (each rank
+keeps its slice of the global batch's noise). Pix2Pix's BatchNorm is
+synchronized, so the two runs must agree.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+STEPS = 2
+GLOBAL_BATCH = {"gan": 16, "pix2pix": 4}
+
+
+def _start(mode: str):
+    """Join the job (multi) and return `(world, rank, tf_strategy_or_None)`."""
+    import keras
+
+    backend = keras.backend.backend()
+    if mode == "single":
+        return 1, 0, None
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    ports = os.environ["PORTS"].split(",")
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=ports[0])
+        torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+        return world, rank, None
+    if backend == "jax":
+        import jax
+
+        keras.distribution.initialize(job_addresses=f"127.0.0.1:{ports[0]}", num_processes=world,
+                                      process_id=rank)
+        # each process is fed its own shard (keras' auto-sharding wants a tf.data.Dataset)
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices(),
+                                                                            auto_shard_dataset=False))
+        return world, rank, None
+    import tensorflow as tf
+
+    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports[:world]]},
+                                          "task": {"type": "worker", "index": rank}})
+    return world, rank, tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _initial_values(shape, path, rng):
+    if path.endswith(("kernel", "bias")):
+        return rng.normal(0.0, 0.05, shape)
+    if path.endswith("gamma"):
+        return 1.0 + rng.normal(0.0, 0.02, shape)
+    return np.ones(shape) if path.endswith("moving_variance") else np.zeros(shape)
+
+
+def _build(model_name: str, seed: int):
+    import keras
+
+    import keras_gan
+    from keras_gan import networks
+
+    if model_name == "gan":
+        generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                                      keras.layers.Dense(6)])
+        discriminator = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"),
+                                          keras.layers.Dense(1)])
+        model = keras_gan.GAN(generator, discriminator, latent_dim=4, latent_prior="normal", seed=3)
+    else:
+        generator = networks.unet_generator(16, levels=3, ngf=4, dropout_rate=0.0)
+        discriminator = networks.patchgan_discriminator(16, ndf=4, n_layers=2)
+        model = keras_gan.Pix2Pix(generator, discriminator)
+    rng = np.random.default_rng(seed)
+    for v in model.weights:
+        v.assign(_initial_values(tuple(v.shape), v.path, rng).astype("float32"))
+    model.compile(d_optimizer=keras.optimizers.SGD(0.05, momentum=0.5),
+                  g_optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    return model
+
+
+def _data(model_name: str):
+    rng = np.random.default_rng(1)
+    n = GLOBAL_BATCH[model_name] * STEPS
+    if model_name == "gan":
+        return (rng.normal(size=(n, 6)).astype("float32"),)
+    shape = (n, 16, 16, 3)
+    return rng.uniform(-1, 1, shape).astype("float32"), rng.uniform(-1, 1, shape).astype("float32")
+
+
+def _shard(arrays, global_batch, world, rank):
+    """Rows rank*b .. rank*b+b-1 of every global batch (b = global_batch / world)."""
+    per = global_batch // world
+    return tuple(np.concatenate([a[s + rank * per: s + (rank + 1) * per] for s in range(0, len(a), global_batch)])
+                 for a in arrays)
+
+
+def _to_numpy(variable):
+    value = variable.value
+    if hasattr(value, "is_fully_addressable") and not value.is_fully_addressable:  # JAX, several processes
+        value = value.addressable_data(0)
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def main(model_name: str, mode: str, out: str) -> None:
+    world, rank, strategy = _start(mode)
+    import keras
+
+    backend = keras.backend.backend()
+    keras.utils.set_random_seed(0)
+    # torch ranks start from different weights: the step's broadcast must make them one
+    seed = 7 + (rank if backend == "torch" else 0)
+    if strategy is not None:
+        with strategy.scope():
+            model = _build(model_name, seed)
+    else:
+        model = _build(model_name, seed)
+    data, global_batch = _data(model_name), GLOBAL_BATCH[model_name]
+    if backend == "tensorflow":  # MultiWorkerMirroredStrategy shards the global batches itself
+        arrays, batch = data, global_batch
+    else:
+        arrays, batch = _shard(data, global_batch, world, rank), global_batch // world
+    history = model.fit(*arrays, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+    result = {f"weight{i}": _to_numpy(v) for i, v in enumerate(model.weights)}
+    result["d_loss"] = np.array(history.history["d_loss"][-1])
+    result["world"] = np.array(world)
+    np.savez(out, **result)
+    if backend == "torch" and mode == "multi":
+        import torch
+
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
