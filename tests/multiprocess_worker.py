@@ -1,7 +1,10 @@
 """One process of a 2-process data-parallel run, or the single-process reference; any backend.
 
-    python tests/multiprocess_worker.py gan|pix2pix single OUT.npz
-    RANK=r WORLD_SIZE=2 PORTS=p0,p1 python tests/multiprocess_worker.py gan|pix2pix multi OUT.npz
+    python tests/multiprocess_worker.py single OUT.npz
+    RANK=r WORLD_SIZE=2 PORTS=p0,p1 python tests/multiprocess_worker.py multi OUT.npz
+
+Both models (a GAN, then a Pix2Pix) train in the one process, to pay the
+processes' start-up once; their arrays are saved as `gan_*` and `pix2pix_*`.
 
 Each backend through its own engine: PyTorch `torch.distributed` (gloo; the
 launcher's MASTER_ADDR / MASTER_PORT), JAX `keras.distribution.initialize`
@@ -117,8 +120,21 @@ def _to_numpy(variable):
     return np.asarray(keras.ops.convert_to_numpy(value))
 
 
-def main(model_name: str, mode: str, out: str) -> None:
+def main(mode: str, out: str) -> None:
     world, rank, strategy = _start(mode)
+    result = {"world": np.array(world)}
+    for model_name in ("gan", "pix2pix"):
+        result.update({f"{model_name}_{k}": v for k, v in _train(model_name, world, rank, strategy).items()})
+    np.savez(out, **result)
+    import keras
+
+    if keras.backend.backend() == "torch" and mode == "multi":
+        import torch
+
+        torch.distributed.destroy_process_group()
+
+
+def _train(model_name: str, world: int, rank: int, strategy) -> dict:
     import keras
 
     backend = keras.backend.backend()
@@ -138,13 +154,8 @@ def main(model_name: str, mode: str, out: str) -> None:
     history = model.fit(*arrays, batch_size=batch, epochs=1, shuffle=False, verbose=0)
     result = {f"weight{i}": _to_numpy(v) for i, v in enumerate(model.weights)}
     result["d_loss"] = np.array(history.history["d_loss"][-1])
-    result["world"] = np.array(world)
-    np.savez(out, **result)
-    if backend == "torch" and mode == "multi":
-        import torch
-
-        torch.distributed.destroy_process_group()
+    return result
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:3])

@@ -2,8 +2,9 @@
 
 JAX: `keras.distribution.DataParallel` (the batch sharded over a 'batch' mesh
 axis, weights replicated). TensorFlow: `tf.distribute.MirroredStrategy`.
-PyTorch: Keras 3 has no distribution API for the torch backend (use
-`torchrun` + DDP outside Keras); the test says so by skipping there.
+PyTorch: Keras 3 has no in-process multi-device API for the torch backend;
+its data parallelism is torch.distributed, tested with several processes in
+`test_multiprocess.py` (as are JAX's and TensorFlow's multi-process engines).
 Each case runs in a subprocess with 4 virtual CPU devices.
 """
 
@@ -23,7 +24,7 @@ BACKEND = keras.backend.backend()
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     if BACKEND == "torch":
-        pytest.skip("Keras 3 has no keras.distribution support for the torch backend")
+        pytest.skip("one process, several devices: not on torch (see test_multiprocess.py)")
     target = tmp_path_factory.mktemp("dist") / "out.npz"
     env = dict(os.environ, KERAS_BACKEND=BACKEND, PYTHONPATH=REPO,
                XLA_FLAGS="--xla_force_host_platform_device_count=4")

@@ -30,15 +30,19 @@ def _free_ports(n: int) -> list[str]:
     return ports
 
 
-def _run(model, folder, backend):
-    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO)
-    single = subprocess.run([sys.executable, WORKER, model, "single", str(folder / "single.npz")], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert single.returncode == 0, single.stderr[-3000:]
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The single-process reference and the two ranks' results (both models)."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("multiprocess")
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=REPO)
     ports = ",".join(_free_ports(2))
-    ranks = [subprocess.Popen([sys.executable, WORKER, model, "multi", str(folder / f"rank{r}.npz")],
+    ranks = [subprocess.Popen([sys.executable, WORKER, "multi", str(folder / f"rank{r}.npz")],
                               env=dict(env, RANK=str(r), WORLD_SIZE="2", PORTS=ports),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]
+    ranks.append(subprocess.Popen([sys.executable, WORKER, "single", str(folder / "single.npz")], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         for proc in ranks:
             _, err = proc.communicate(timeout=300)
@@ -51,13 +55,14 @@ def _run(model, folder, backend):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["gan", "pix2pix"])
-def test_two_processes_match_one_process_on_the_global_batch(model, tmp_path):
-    import keras
-
-    reference, rank0, rank1 = _run(model, tmp_path, keras.backend.backend())
-    assert int(rank0["world"]) == int(rank1["world"]) == 2
-    np.testing.assert_allclose(rank0["d_loss"], reference["d_loss"], rtol=1e-4)
-    weights = sorted((k for k in reference if k.startswith("weight")), key=lambda k: int(k[6:]))
+def test_two_processes_match_one_process_on_the_global_batch(model, runs):
+    reference, rank0, rank1 = runs
+    assert int(reference["world"]) == 1 and int(rank0["world"]) == int(rank1["world"]) == 2
+    np.testing.assert_allclose(rank0[f"{model}_d_loss"], reference[f"{model}_d_loss"], rtol=1e-4)
+    np.testing.assert_allclose(rank1[f"{model}_d_loss"], reference[f"{model}_d_loss"], rtol=1e-4)
+    prefix = f"{model}_weight"
+    weights = sorted((k for k in reference if k.startswith(prefix)), key=lambda k: int(k[len(prefix):]))
+    assert weights
     for key in weights:
         np.testing.assert_allclose(rank0[key], rank1[key], rtol=1e-6, atol=1e-7, err_msg=key)  # one state
         np.testing.assert_allclose(rank0[key], reference[key], rtol=1e-4, atol=1e-5, err_msg=key)
