@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     os.environ["KERAS_BACKEND"] = args.backend or os.environ.get("KERAS_BACKEND", "jax")
     import keras
 
-    from keras_gan import datasets, utils, zoo
+    from keras_gan import datasets, distributed, utils, zoo
     from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
     from keras_gan.models import reset_generator_average, with_generator_average
     from zoo.training_callbacks import RecipeGrid, exported_weights
@@ -123,6 +123,17 @@ def main(argv=None) -> int:
     recipe = RECIPES[args.name]
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
+    launcher = distributed.launcher_environment()
+    if launcher is not None and (launcher != "torch" or keras.backend.backend() != "torch"):
+        print(f"error: {distributed.LAUNCHERS[launcher]} is set, but zoo.train runs several processes only "
+              "under torchrun with KERAS_BACKEND=torch. On JAX and TensorFlow train several processes "
+              "through the library (README: 'Several devices and machines').", file=sys.stderr)
+        return 2
+    world, rank = distributed.join_torch_job() if launcher == "torch" else (1, 0)
+    if world > 1 and recipe.batch_size % world:
+        print(f"error: {args.name}'s global batch of {recipe.batch_size} cannot be split over {world} "
+              f"processes; run it on a number of processes that divides {recipe.batch_size}.", file=sys.stderr)
+        return 2
     try:
         data = recipe.load_data(args.data_dir, args.limit)
     except (FileNotFoundError, datasets.DataFileError) as e:
@@ -160,10 +171,17 @@ def main(argv=None) -> int:
         print(f"error: {len(x)} training examples make no batch of {recipe.batch_size}; raise --limit",
               file=sys.stderr)
         return 2
+    if world > 1 and not hasattr(x, "shape"):
+        print(f"error: {args.name} feeds a dataset, not arrays; zoo.train splits only arrays over processes.",
+              file=sys.stderr)
+        return 2
     problem = _output_folder_problem(out)
     if problem:
         print(f"error: --out: {problem}", file=sys.stderr)
         return 2
+    if rank > 0:  # only process 0 writes; the others follow its state
+        return _follow_process_zero(args, recipe, data, x, y, seed, epochs, backup_dir, world, rank,
+                                    initial_epoch=args.initial_epoch if warm_start else 0)
     os.makedirs(out, exist_ok=True)
     if restored is None:
         _write_json(run_path, {"limit": args.limit, "seed": seed})
@@ -227,7 +245,8 @@ def main(argv=None) -> int:
     # The folder is kept at the end: a finished run can be extended with a larger --epochs.
     callbacks.append(ResumableBackup(backup_dir))
     if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
-        x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed), None
+        x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
+                                            shard=(rank, world) if world > 1 else None), None
     try:
         model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                   verbose=args.verbose)
@@ -257,6 +276,7 @@ def main(argv=None) -> int:
         "export": export_path,
         "sha256": zoo.sha256_of(export_path) if os.path.isfile(export_path) else None,
         "command": "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv),
+        "processes": world,
         "epochs_run": _epochs_run(out),
         "limit": args.limit,
         "seed": seed,
@@ -271,6 +291,45 @@ def main(argv=None) -> int:
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
+    distributed.leave_torch_job()
+    return 0
+
+
+def _follow_process_zero(args, recipe, data, x, y, seed: int, epochs: int, backup_dir: str,
+                         world: int, rank: int, initial_epoch: int) -> int:
+    """A process other than 0 of a torchrun job: train in step with process 0, write nothing to --out.
+
+    It builds the same model, starts from process 0's state (the torch step
+    broadcasts weights, optimizer and seed states at `fit`), serves its slice
+    of every global batch, and resumes from process 0's backup: copied to a
+    private folder first, so that it knows the epoch to start from. Records,
+    exports and the card are process 0's alone.
+    """
+    import shutil
+    import tempfile
+
+    import keras
+
+    from keras_gan import datasets, distributed
+    from keras_gan.callbacks import ResumableBackup
+
+    scratch = tempfile.mkdtemp(prefix=f"keras_gan_rank{rank}_")
+    try:
+        if os.path.isdir(backup_dir):
+            shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
+        keras.utils.set_random_seed(seed)
+        model = recipe.build(data)
+        recipe.compile(model, len(x) // recipe.batch_size)
+        if args.generator_ema is not None:
+            from keras_gan.models import with_generator_average
+
+            with_generator_average(model, args.generator_ema)
+        shard = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed, shard=(rank, world))
+        model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
+                  callbacks=[ResumableBackup(os.path.join(scratch, "backup"))], verbose=0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    distributed.leave_torch_job()
     return 0
 
 

@@ -36,7 +36,7 @@ class EpochShuffledArrays(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y=None, batch_size: int = 32, seed: int | None = None, shuffle: bool = True,
-                 **kwargs):
+                 shard: tuple[int, int] | None = None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
@@ -46,7 +46,16 @@ class EpochShuffledArrays(keras.utils.PyDataset):
         if y is not None and (not hasattr(y, "shape") or len(y) != len(x)):
             raise ValueError(f"y must be an array with one entry per example of x ({len(x)}); "
                              f"got {getattr(y, 'shape', type(y).__name__)}.")
+        index, count = shard if shard is not None else (0, 1)
+        if not (isinstance(count, (int, np.integer)) and count >= 1 and 0 <= index < count):
+            raise ValueError(f"shard must be (index, count) with 0 <= index < count; got {shard!r}.")
+        if batch_size % count:
+            raise ValueError(f"The global batch of {batch_size} cannot be split evenly over {count} processes; "
+                             f"use a batch size divisible by {count}.")
+        if shard is not None and len(x) < batch_size:
+            raise ValueError(f"{len(x)} examples make no global batch of {batch_size}; use more data.")
         self.x, self.y = x, y
+        self.shard = (int(index), int(count))
         self.batch_size = int(batch_size)
         self.seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
         self.shuffle = bool(shuffle)
@@ -54,6 +63,8 @@ class EpochShuffledArrays(keras.utils.PyDataset):
         self._order_epoch, self._order = None, None
 
     def __len__(self) -> int:
+        if self.shard[1] > 1:  # whole global batches only: every process takes the same steps
+            return len(self.x) // self.batch_size
         return math.ceil(len(self.x) / self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:
@@ -68,6 +79,9 @@ class EpochShuffledArrays(keras.utils.PyDataset):
         if self._order_epoch != self.epoch:  # one permutation per epoch, not per batch
             self._order_epoch, self._order = self.epoch, self.order(self.epoch)
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        part, count = self.shard
+        per_process = self.batch_size // count
+        chosen = chosen[part * per_process : (part + 1) * per_process] if count > 1 else chosen
         if self.y is None:
             return self.x[chosen]
         return self.x[chosen], self.y[chosen]

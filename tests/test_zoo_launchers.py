@@ -1,0 +1,83 @@
+"""`python -m zoo.train NAME` under a multi-process launcher.
+
+torchrun (torch pass): 2 gloo processes train gan-mnist on their halves of
+each global batch; only process 0 writes, into --out (the other's private
+folder is gone afterwards), and a second launch resumes from process 0's
+backup. The other engines' launch variables give one clear error, before
+anything is written. `EpochShuffledArrays(shard=...)`: the processes' slices
+make up exactly the one-process batches.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gan.datasets import EpochShuffledArrays
+from tests.conftest import REPO
+from tests.test_multiprocess import _free_ports
+
+
+def test_the_processes_slices_make_up_the_global_batches():
+    x, y = np.arange(50).reshape(25, 2), np.arange(25)
+    whole = EpochShuffledArrays(x, y, batch_size=8, seed=3)
+    parts = [EpochShuffledArrays(x, y, batch_size=8, seed=3, shard=(r, 2)) for r in range(2)]
+    assert len(parts[0]) == len(parts[1]) == 3  # whole global batches only: the same steps everywhere
+    for epoch in (0, 1):
+        for dataset in [whole, *parts]:
+            dataset.epoch = epoch
+        for i in range(3):
+            joined = [np.concatenate([p[i][k] for p in parts]) for k in (0, 1)]
+            np.testing.assert_array_equal(joined[0], whole[i][0])
+            np.testing.assert_array_equal(joined[1], whole[i][1])
+    with pytest.raises(ValueError, match="cannot be split evenly over 3 processes"):
+        EpochShuffledArrays(x, batch_size=8, shard=(0, 3))
+    with pytest.raises(ValueError, match="0 <= index < count"):
+        EpochShuffledArrays(x, batch_size=8, shard=(2, 2))
+
+
+@pytest.mark.parametrize("variables", [{"KERAS_DISTRIBUTION_NUM_PROCESSES": "2"},
+                                       {"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
+                                                                 "task": {"type": "worker", "index": 0}})}])
+def test_other_engines_launch_variables_are_one_clear_error(variables, tmp_path, monkeypatch, capsys):
+    from zoo import train
+
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "run"
+    assert train.main(["gan-mnist", "--limit", "200", "--epochs", "1", "--out", str(out)]) == 2
+    assert "only under torchrun with KERAS_BACKEND=torch" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torchrun: the torch pass")
+def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_path, data_dir):
+    out, scratch = tmp_path / "run", tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=REPO, TMPDIR=str(scratch),
+               KERAS_GAN_DATA_DIR=str(data_dir))
+
+    def launch(epochs):
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                   "--master-port", _free_ports(1)[0], "-m", "zoo.train", "gan-mnist", "--limit", "300",
+                   "--epochs", str(epochs), "--out", str(out), "--no-eval"]
+        proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc
+
+    launch(1)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
+    assert (out / "export" / "gan-mnist.weights.h5").is_file()
+    # process 1's private folder was removed (torchrun keeps its own torchelastic_* folder there)
+    assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]
+    second = launch(2)
+    assert "resuming from" in second.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
