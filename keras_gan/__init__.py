@@ -1,6 +1,6 @@
 """keras-gan: the adversarial-nets family for Keras 3 on TensorFlow, JAX and PyTorch."""
 
-from keras_gan import callbacks, datasets, layers, losses, networks, optimizers, theory, utils, zoo
+from keras_gan import callbacks, datasets, distributed, layers, losses, networks, optimizers, theory, utils, zoo
 from keras_gan.layers import Maxout
 from keras_gan.models import (
     GAN,
@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "callbacks",
     "datasets",
+    "distributed",
     "generator_average",
     "layers",
     "losses",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
+from typing import Any
 
 #: The launcher environments, by the engine that reads them.
 LAUNCHERS = {"torch": "torchrun (RANK, WORLD_SIZE)",
@@ -55,3 +57,61 @@ def leave_torch_job() -> None:
 
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+@dataclass(frozen=True)
+class DataParallelJob:
+    """This process's place in a data-parallel job: `processes`, `index` (0 writes files) and, on
+    TensorFlow, the `strategy` to build the model under (`None` elsewhere)."""
+
+    processes: int
+    index: int
+    strategy: Any = None
+
+    @property
+    def is_process_zero(self) -> bool:
+        return self.index == 0
+
+
+def initialize() -> DataParallelJob:
+    """Join the multi-process job the launcher's environment describes, through the active
+    backend's own engine; one process (nothing to join) when no launch variables are set.
+
+    - PyTorch (`torchrun`: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT):
+      `torch.distributed` with NCCL on GPUs, gloo on CPU. The step then averages
+      gradients over the processes; feed each its shard of every global batch.
+    - JAX (KERAS_DISTRIBUTION_JOB_ADDRESSES = the coordinator's host:port,
+      KERAS_DISTRIBUTION_NUM_PROCESSES, KERAS_DISTRIBUTION_PROCESS_ID):
+      `keras.distribution.initialize()` (`jax.distributed`), then `DataParallel`
+      over every process's devices, each process feeding its shard
+      (`auto_shard_dataset=False`). Call this before any JAX computation.
+    - TensorFlow (TF_CONFIG): a `MultiWorkerMirroredStrategy`; build and compile
+      the model under `job.strategy.scope()` and give every worker the same
+      global batches: the strategy shards them. Create it before other TF work.
+
+    The variables of another engine are an error naming the right backend.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    launcher = launcher_environment()
+    if launcher is None:
+        return DataParallelJob(1, 0)
+    if launcher != backend:
+        raise RuntimeError(f"The {LAUNCHERS[launcher]} launch variables are set, but KERAS_BACKEND is "
+                           f"{backend!r}; set KERAS_BACKEND={launcher} or launch with {LAUNCHERS[backend]}.")
+    if backend == "torch":
+        return DataParallelJob(*join_torch_job())
+    if backend == "jax":
+        import jax
+
+        keras.distribution.initialize()
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False))
+        return DataParallelJob(jax.process_count(), jax.process_index())
+    import tensorflow as tf
+
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = strategy.cluster_resolver
+    return DataParallelJob(len(resolver.cluster_spec().as_dict().get("worker", [])), int(resolver.task_id),
+                           strategy)

@@ -32,35 +32,33 @@ GLOBAL_BATCH = {"gan": 16, "pix2pix": 4}
 
 
 def _start(mode: str):
-    """Join the job (multi) and return `(world, rank, tf_strategy_or_None)`."""
+    """Join the job (multi) through `keras_gan.distributed.initialize`; `(world, rank, tf_strategy)`."""
     import keras
 
-    backend = keras.backend.backend()
     if mode == "single":
         return 1, 0, None
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    rank, world = os.environ["RANK"], os.environ["WORLD_SIZE"]
     ports = os.environ["PORTS"].split(",")
+    backend = keras.backend.backend()
+    if backend == "torch":  # what torchrun sets
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=ports[0])
+    elif backend == "jax":  # keras.distribution.initialize's variables
+        os.environ.update(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
+                          KERAS_DISTRIBUTION_NUM_PROCESSES=world, KERAS_DISTRIBUTION_PROCESS_ID=rank)
+        del os.environ["WORLD_SIZE"]  # torchrun's variable: not this engine's
+    else:
+        os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                                              "task": {"type": "worker", "index": int(rank)}})
+        del os.environ["WORLD_SIZE"]
     if backend == "torch":
         import torch
 
         torch.set_num_threads(1)
-        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=ports[0])
-        torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
-        return world, rank, None
-    if backend == "jax":
-        import jax
+    from keras_gan import distributed
 
-        keras.distribution.initialize(job_addresses=f"127.0.0.1:{ports[0]}", num_processes=world,
-                                      process_id=rank)
-        # each process is fed its own shard (keras' auto-sharding wants a tf.data.Dataset)
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices(),
-                                                                            auto_shard_dataset=False))
-        return world, rank, None
-    import tensorflow as tf
-
-    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports[:world]]},
-                                          "task": {"type": "worker", "index": rank}})
-    return world, rank, tf.distribute.MultiWorkerMirroredStrategy()
+    job = distributed.initialize()
+    assert (job.processes, job.index) == (int(world), int(rank)), job
+    return job.processes, job.index, job.strategy
 
 
 def _initial_values(shape, path, rng):
