@@ -58,7 +58,10 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
     for variable, value, grad in zip(variables, values, grads):
         m, v = (slot.value for slot in compat.adam_slots(self, variable))
         if id(value) not in workspace or workspace[id(value)][0].shape != value.shape:
-            workspace[id(value)] = (torch.empty_like(value), torch.empty_like(value))
+            workspace[id(value)] = (torch.empty_like(value), torch.empty_like(value))  # value's strides
+            for slot in (m, v):  # the moments in the variable's memory layout (keras_gan.layers.Conv2D
+                if slot.stride() != value.stride():  # lays kernels out for torch): aligned passes
+                    slot.set_(torch.empty_like(value).copy_(slot))
         numerator, denominator = workspace[id(value)]
         m.mul_(self.beta_1)
         m.add_(grad, alpha=1 - self.beta_1)
@@ -68,5 +71,6 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
         torch.mul(m, alpha, out=numerator)
         torch.sqrt(v, out=denominator)
         denominator.add_(self.epsilon)
-        numerator.div_(denominator)
-        value.add_(numerator, alpha=-1)
+        # value + (-1 * numerator) / denominator: torch's addcdiv evaluates left to right, and
+        # negation is exact, so this is value - numerator / denominator bit for bit, in one pass.
+        value.addcdiv_(numerator, denominator, value=-1)
