@@ -32,6 +32,14 @@ from keras import ops
 from keras_gan import compat
 
 
+def _in_tf_strategy_scope() -> bool:
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return tf.distribute.has_strategy()
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class BatchNormalization(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization` with torch's (unbiased) moving-variance update and
@@ -39,8 +47,9 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def __init__(self, *args, synchronized: bool = False, **kwargs):
         # Keras refuses the flag off TensorFlow; it is honoured here instead (see the module docstring).
-        super().__init__(*args, synchronized=bool(synchronized) and keras.backend.backend() == "tensorflow",
-                         **kwargs)
+        # On TensorFlow it is handed to Keras only inside a tf.distribute scope (where the model of a
+        # data-parallel run is built), so one-process runs keep Keras' usual moments, bit for bit.
+        super().__init__(*args, synchronized=bool(synchronized) and _in_tf_strategy_scope(), **kwargs)
         self.synchronize_statistics = bool(synchronized)
 
     def get_config(self):
@@ -73,7 +82,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
                 return torch_collectives.global_moments(inputs, list(self._reduction_axes))
         mean, variance = compat.batch_moments(self, inputs)
         count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
-        if self.synchronize_statistics and backend == "tensorflow":
+        if self.synchronized and backend == "tensorflow":  # Keras took global moments: global count
             import tensorflow as tf
 
             count = count * tf.distribute.get_strategy().num_replicas_in_sync
