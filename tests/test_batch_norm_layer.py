@@ -31,3 +31,15 @@ def test_a_single_value_per_channel_keeps_the_biased_variance():
     ours(np.ones((1, 1, 1, 3), "float32") * 4.0, training=True)
     np.testing.assert_allclose(to_numpy(ours.moving_variance), 0.5, rtol=1e-6)  # 0.5 * 1 + 0.5 * 0
     assert np.all(np.isfinite(to_numpy(ours.moving_variance)))
+
+
+def test_synchronized_is_accepted_on_every_backend_and_round_trips():
+    """Keras accepts `synchronized=True` only on TensorFlow; ours on all three (global statistics in a
+    data-parallel run, see tests/test_multiprocess.py), and one process computes the usual moments."""
+    layer = layers.BatchNormalization(synchronized=True)
+    again = layers.BatchNormalization.from_config(layer.get_config())
+    assert layer.get_config()["synchronized"] is True and again.synchronize_statistics is True
+    x = np.random.default_rng(3).normal(size=(4, 3, 3, 2)).astype("float32")
+    plain = layers.BatchNormalization()
+    np.testing.assert_allclose(to_numpy(again(x, training=True)), to_numpy(plain(x, training=True)),
+                               rtol=1e-6, atol=1e-6)

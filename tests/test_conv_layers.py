@@ -78,3 +78,40 @@ def test_layers_serialise_and_keep_their_class():
     for layer in (layers.Conv2D(4, 3, padding="same"), layers.Conv2DTranspose(4, 4, strides=2, padding="same")):
         clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
         assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("size", [4, 40], ids=["small_map_nchw", "large_map_channels_last"])
+def test_transposed_convolution_matches_keras_on_both_torch_paths(size):
+    """Small maps run on NCHW copies on torch, large ones channels-last (NCHW_TRANSPOSED_MAX_PIXELS)."""
+    ours, reference = _pair(layers.Conv2DTranspose, keras.layers.Conv2DTranspose, 4, 2, "same", True)
+    x = np.random.default_rng(1).normal(size=(1, size, size, 3)).astype("float32")
+    ours.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights(ours.get_weights())
+    if keras.backend.backend() == "torch":
+        assert ours._torch_nchw == (size * size <= layers.conv.NCHW_TRANSPOSED_MAX_PIXELS)
+    np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(reference(x)), rtol=1e-5, atol=1e-5)
+    for a, b in zip(_gradients(ours, x), _gradients(reference, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="the kernels' memory layout is torch's concern")
+def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layout(tmp_path):
+    conv, deconv = layers.Conv2D(8, 4, strides=2, padding="same"), layers.Conv2DTranspose(8, 4, strides=2,
+                                                                                         padding="same")
+    conv.build((1, 16, 16, 3))
+    deconv.build((1, 64, 64, 3))
+    for layer in (conv, deconv):
+        kernel = layer.kernel.value
+        weight = layers.conv._torch_kernel(kernel)
+        assert weight.data_ptr() == kernel.data_ptr()  # a view: nothing copied
+        values = np.random.default_rng(2).normal(size=tuple(layer.kernel.shape)).astype("float32")
+        layer.kernel.assign(values)
+        assert layers.conv._torch_kernel(layer.kernel.value).data_ptr() == layer.kernel.value.data_ptr()
+        np.testing.assert_array_equal(to_numpy(layer.kernel), values)  # Keras' shape and values
+    path = str(tmp_path / "conv.weights.h5")
+    model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 4, strides=2, padding="same")])
+    model.save_weights(path)
+    copy = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 4, strides=2, padding="same")])
+    copy.load_weights(path)  # Keras' own layer reads the file: the file holds Keras' layout
+    np.testing.assert_array_equal(to_numpy(copy.layers[0].kernel), to_numpy(model.layers[0].kernel))
