@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -86,16 +85,6 @@ def run_process(steps: int, repeats: int) -> dict:
     return {"steps_per_s": steps / best, "processes": job.processes, "index": job.index}
 
 
-def _free_ports(n: int) -> list[str]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [str(s.getsockname()[1]) for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def measure_backend(backend: str, steps: int, repeats: int) -> dict:
     """1 process (all cores) vs 2 processes (one thread each): `{backend, one, two, speedup}`."""
     command = [sys.executable, os.path.abspath(__file__), "--child", "--steps", str(steps), "--repeats", str(repeats)]
@@ -109,7 +98,10 @@ def measure_backend(backend: str, steps: int, repeats: int) -> dict:
     single = subprocess.run(command, env=base, capture_output=True, text=True)
     if single.returncode:
         raise RuntimeError(f"{backend} single process failed:\n{single.stderr[-3000:]}")
-    ports = _free_ports(2)
+    sys.path.insert(0, os.path.dirname(HERE))
+    from keras_gan.distributed import free_local_ports
+
+    ports = free_local_ports(2)
     ranks = [subprocess.Popen(command, env={**base, **_one_thread(), **_launch_env(backend, r, ports)},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]
     outputs = [proc.communicate() for proc in ranks]

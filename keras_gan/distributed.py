@@ -115,3 +115,18 @@ def initialize() -> DataParallelJob:
     resolver = strategy.cluster_resolver
     return DataParallelJob(len(resolver.cluster_spec().as_dict().get("worker", [])), int(resolver.task_id),
                            strategy)
+
+
+def free_local_ports(count: int) -> list[str]:
+    """`count` distinct TCP ports free on localhost right now, for a one-machine job's coordinator
+    and workers (tests, benchmarks). Held open together while chosen, so they differ."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [str(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()

@@ -8,26 +8,16 @@ match a single process to 1e-4, and both processes hold the same state.
 """
 
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from keras_gan.distributed import free_local_ports
 from tests.conftest import REPO
 
 WORKER = os.path.join(REPO, "tests", "multiprocess_worker.py")
-
-
-def _free_ports(n: int) -> list[str]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [str(s.getsockname()[1]) for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +27,7 @@ def runs(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("multiprocess")
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=REPO)
-    ports = ",".join(_free_ports(2))
+    ports = ",".join(free_local_ports(2))
     ranks = [subprocess.Popen([sys.executable, WORKER, "multi", str(folder / f"rank{r}.npz")],
                               env=dict(env, RANK=str(r), WORLD_SIZE="2", PORTS=ports),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]

@@ -19,7 +19,7 @@ import pytest
 
 from keras_gan.datasets import EpochShuffledArrays
 from tests.conftest import REPO
-from tests.test_multiprocess import _free_ports
+from keras_gan.distributed import free_local_ports
 
 
 def test_the_processes_slices_make_up_the_global_batches():
@@ -64,7 +64,7 @@ def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_p
 
     def launch(epochs):
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-                   "--master-port", _free_ports(1)[0], "-m", "zoo.train", "gan-mnist", "--limit", "300",
+                   "--master-port", free_local_ports(1)[0], "-m", "zoo.train", "gan-mnist", "--limit", "300",
                    "--epochs", str(epochs), "--out", str(out), "--no-eval"]
         proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
