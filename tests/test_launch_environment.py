@@ -1,0 +1,52 @@
+"""`keras_gan.distributed`: which job the launcher's variables describe, and clear errors."""
+
+import json
+
+import keras
+import pytest
+
+from keras_gan import distributed
+
+ENGINE_VARIABLES = {
+    "torch": {"WORLD_SIZE": "2", "RANK": "0"},
+    "jax": {"KERAS_DISTRIBUTION_NUM_PROCESSES": "2"},
+    "tensorflow": {"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
+                                            "task": {"type": "worker", "index": 0}})},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_launcher(monkeypatch):
+    for name in ("WORLD_SIZE", "RANK", "KERAS_DISTRIBUTION_NUM_PROCESSES", "TF_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINE_VARIABLES))
+def test_each_engines_variables_are_recognised(engine, monkeypatch):
+    assert distributed.launcher_environment() is None
+    for name, value in ENGINE_VARIABLES[engine].items():
+        monkeypatch.setenv(name, value)
+    assert distributed.launcher_environment() == engine
+
+
+def test_one_process_jobs_and_one_worker_clusters_are_not_jobs(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"index": 0}}))
+    assert distributed.launcher_environment() is None
+    job = distributed.initialize()
+    assert (job.processes, job.index, job.strategy, job.is_process_zero) == (1, 0, None, True)
+
+
+def test_bad_tf_config_is_named(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        distributed.launcher_environment()
+
+
+def test_another_engines_variables_name_the_backend_to_use(monkeypatch):
+    backend = keras.backend.backend()
+    other = next(e for e in sorted(ENGINE_VARIABLES) if e != backend)
+    for name, value in ENGINE_VARIABLES[other].items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=f"set KERAS_BACKEND={other}"):
+        distributed.initialize()
