@@ -138,6 +138,8 @@ def test_torch_fidelity_computes_the_same_fid_and_uses_the_documented_weights_ur
 
 # ------------------------------------------------------ Inception plumbing
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "jax",
+                    reason="no Keras model involved: run once, in the JAX pass (10-22 s a pass)")
 def test_plumbing_only_with_randomly_initialised_inception_weights(tmp_path, cache_root, data_dir):
     """PLUMBING TEST, meaningless numbers: torch-fidelity's InceptionV3 with random
     weights from a file (30 Inception passes on the CPU: slow). Checks that
