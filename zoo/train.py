@@ -115,7 +115,7 @@ def main(argv=None) -> int:
 
     from keras_gan import datasets, distributed, utils, zoo
     from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
-    from keras_gan.models import reset_generator_average, with_generator_average
+    from keras_gan.models import reset_generator_average
     from zoo.training_callbacks import RecipeGrid, exported_weights
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
@@ -129,7 +129,8 @@ def main(argv=None) -> int:
               "under torchrun with KERAS_BACKEND=torch. On JAX and TensorFlow train several processes "
               "through the library (README: 'Several devices and machines').", file=sys.stderr)
         return 2
-    world, rank = distributed.join_torch_job() if launcher == "torch" else (1, 0)
+    job = distributed.initialize()  # joins the torchrun job, if any (other engines were refused above)
+    world, rank = job.processes, job.index
     if world > 1 and recipe.batch_size % world:
         print(f"error: {args.name}'s global batch of {recipe.batch_size} cannot be split over {world} "
               f"processes; run it on a number of processes that divides {recipe.batch_size}.", file=sys.stderr)
@@ -175,12 +176,15 @@ def main(argv=None) -> int:
         print(f"error: {args.name} feeds a dataset, not arrays; zoo.train splits only arrays over processes.",
               file=sys.stderr)
         return 2
+    if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
+        x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
+                                            shard=(rank, world) if world > 1 else None), None
     problem = _output_folder_problem(out)
     if problem:
         print(f"error: --out: {problem}", file=sys.stderr)
         return 2
     if rank > 0:  # only process 0 writes; the others follow its state
-        return _follow_process_zero(args, recipe, data, x, y, seed, epochs, backup_dir, world, rank,
+        return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
                                     initial_epoch=args.initial_epoch if warm_start else 0)
     os.makedirs(out, exist_ok=True)
     if restored is None:
@@ -191,11 +195,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
     if args.generator_ema is not None:
         _write_json(average_path, {"momentum": args.generator_ema})
-    keras.utils.set_random_seed(seed)
-    model = recipe.build(data)
-    recipe.compile(model, steps_per_epoch)
-    if args.generator_ema is not None:
-        with_generator_average(model, args.generator_ema)
+    model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema)
     if warm_start:
         _copy_network_weights(source, model)
         del source
@@ -244,9 +244,6 @@ def main(argv=None) -> int:
     # resumed run's records are whole (a kill in between reruns the epoch; see _rewind_records).
     # The folder is kept at the end: a finished run can be extended with a larger --epochs.
     callbacks.append(ResumableBackup(backup_dir))
-    if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
-        x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
-                                            shard=(rank, world) if world > 1 else None), None
     try:
         model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                   verbose=args.verbose)
@@ -295,8 +292,23 @@ def main(argv=None) -> int:
     return 0
 
 
-def _follow_process_zero(args, recipe, data, x, y, seed: int, epochs: int, backup_dir: str,
-                         world: int, rank: int, initial_epoch: int) -> int:
+def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: float | None):
+    """The recipe's model, built from `seed` and compiled (with G's moving average if asked):
+    the same on every process of a job."""
+    import keras
+
+    from keras_gan.models import with_generator_average
+
+    keras.utils.set_random_seed(seed)
+    model = recipe.build(data)
+    recipe.compile(model, steps_per_epoch)
+    if generator_ema is not None:
+        with_generator_average(model, generator_ema)
+    return model
+
+
+def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: int, epochs: int,
+                         backup_dir: str, rank: int, initial_epoch: int) -> int:
     """A process other than 0 of a torchrun job: train in step with process 0, write nothing to --out.
 
     It builds the same model, starts from process 0's state (the torch step
@@ -308,23 +320,14 @@ def _follow_process_zero(args, recipe, data, x, y, seed: int, epochs: int, backu
     import shutil
     import tempfile
 
-    import keras
-
-    from keras_gan import datasets, distributed
+    from keras_gan import distributed
     from keras_gan.callbacks import ResumableBackup
 
     scratch = tempfile.mkdtemp(prefix=f"keras_gan_rank{rank}_")
     try:
         if os.path.isdir(backup_dir):
             shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
-        keras.utils.set_random_seed(seed)
-        model = recipe.build(data)
-        recipe.compile(model, len(x) // recipe.batch_size)
-        if args.generator_ema is not None:
-            from keras_gan.models import with_generator_average
-
-            with_generator_average(model, args.generator_ema)
-        shard = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed, shard=(rank, world))
+        model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema)
         model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
                   callbacks=[ResumableBackup(os.path.join(scratch, "backup"))], verbose=0)
     finally:

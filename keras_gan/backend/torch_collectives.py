@@ -17,11 +17,6 @@ def distributed() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
-def world_size() -> int:
-    """Number of ranks, 1 outside a `torch.distributed` job."""
-    return torch.distributed.get_world_size() if distributed() else 1
-
-
 def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean and (biased) variance over `axes` of the *global* batch, and the global count.
 
@@ -32,10 +27,9 @@ def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor,
     global batch. Variance as Keras' `ops.moments` computes it,
     E[x^2] - E[x]^2. Outside a distributed job this is the local batch's.
     """
-    count = torch.tensor(float(inputs.numel() // max(1, _channels(inputs, axes))), dtype=inputs.dtype,
-                         device=inputs.device)
     sums = torch.sum(inputs, dim=axes)
     squares = torch.sum(torch.square(inputs), dim=axes)
+    count = torch.tensor(float(inputs.numel() // sums.numel()), dtype=inputs.dtype, device=inputs.device)
     packed = torch.cat([sums, squares, count.reshape(1)])
     if distributed():
         from torch.distributed.nn import functional as collective
@@ -46,11 +40,3 @@ def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor,
     mean = packed[:channels] / total
     variance = packed[channels:2 * channels] / total - torch.square(mean)
     return mean, variance, total
-
-
-def _channels(inputs: torch.Tensor, axes: list[int]) -> int:
-    size = 1
-    for axis in range(inputs.dim()):
-        if axis not in axes:
-            size *= inputs.shape[axis]
-    return size

@@ -141,13 +141,14 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
 
         kernel = keras.ops.convert_to_tensor(self.kernel).permute(3, 2, 0, 1)
         bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
-        if getattr(self, "_torch_nchw", False):  # small map: NCHW copy, plain torch weight (a view)
+        small_map = getattr(self, "_torch_nchw", False)
+        if small_map:  # NCHW copy, plain torch weight (a view)
             nchw = inputs.permute(0, 3, 1, 2).contiguous()
         else:
             nchw, kernel = inputs.permute(0, 3, 1, 2), _channels_last(kernel)
         outputs = F.conv_transpose2d(nchw, kernel, bias, stride=tuple(self.strides),
                                      padding=padding).permute(0, 2, 3, 1)
-        if getattr(self, "_torch_nchw", False):  # back to NHWC memory for the layers after it
+        if small_map:  # back to NHWC memory for the layers after it
             outputs = outputs.contiguous()
         return self.activation(outputs) if self.activation is not None else outputs
 
