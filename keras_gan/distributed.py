@@ -11,8 +11,10 @@ and which one is process 0, the only one that writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +117,56 @@ def initialize() -> DataParallelJob:
     resolver = strategy.cluster_resolver
     return DataParallelJob(len(resolver.cluster_spec().as_dict().get("worker", [])), int(resolver.task_id),
                            strategy)
+
+
+def _state_variables(model) -> list:
+    """Every variable of a model's training state: networks, seed states, metrics, optimizers."""
+    seen, variables = set(), []
+    optimizer = getattr(model, "optimizer", None)
+    for v in [*model.variables, *getattr(model, "metrics_variables", []),
+              *(optimizer.variables if optimizer is not None else [])]:
+        if id(v) not in seen:
+            seen.add(id(v))
+            variables.append(v)
+    return variables
+
+
+@contextlib.contextmanager
+def process_local_view(model) -> Iterator[None]:
+    """Let one process of a multi-process JAX job compute with `model` alone (score, sample, save).
+
+    Why: under `DataParallel` over several processes every variable is one
+    array replicated over all processes' devices, and a computation on it is a
+    program every process must run together: one process scoring a validation
+    set alone would wait for the others forever. Replicated means each process
+    holds the whole value, so inside this block every variable of the model
+    (networks, optimizers, seed and metric states) holds this process's own copy, and
+    no distribution is set, so new models and arrays are local too. On leaving,
+    the replicated arrays are put back unchanged: whatever was assigned inside
+    is dropped (it was this process's alone). Outside such a job this does nothing.
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    swapped = []
+    for v in _state_variables(model):
+        value = getattr(v, "_value", None)
+        if value is not None and hasattr(value, "is_fully_addressable") and not value.is_fully_addressable:
+            swapped.append((v, value, v._layout))
+            v._value, v._layout = value.addressable_data(0), None
+    if not swapped:
+        yield
+        return
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+        for v, value, layout in swapped:
+            v._value, v._layout = value, layout
 
 
 def free_local_ports(count: int) -> list[str]:

@@ -1,9 +1,11 @@
 """`python -m zoo.train NAME` under a multi-process launcher.
 
-torchrun (torch pass): 2 gloo processes train gan-mnist on their halves of
-each global batch; only process 0 writes, into --out (the other's private
-folder is gone afterwards), and a second launch resumes from process 0's
-backup. The other engines' launch variables give one clear error, before
+torchrun (torch pass) and keras.distribution (JAX pass): 2 processes train
+gan-mnist on their halves of each global batch; only process 0 writes, into
+--out (the other's private folder is gone afterwards), and a second launch
+resumes from process 0's backup. On JAX the job computes the one-process run
+(one program over the global batch), so its export must match one process's.
+TF_CONFIG, and another backend's launch variables, give one clear error before
 anything is written. `EpochShuffledArrays(shard=...)`: the processes' slices
 make up exactly the one-process batches.
 """
@@ -40,17 +42,26 @@ def test_the_processes_slices_make_up_the_global_batches():
         EpochShuffledArrays(x, batch_size=8, shard=(2, 2))
 
 
-@pytest.mark.parametrize("variables", [{"KERAS_DISTRIBUTION_NUM_PROCESSES": "2"},
-                                       {"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
-                                                                 "task": {"type": "worker", "index": 0}})}])
-def test_other_engines_launch_variables_are_one_clear_error(variables, tmp_path, monkeypatch, capsys):
+_TF_CONFIG = json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}})
+
+
+@pytest.mark.parametrize("variables", [
+    {"TF_CONFIG": _TF_CONFIG},
+    pytest.param({"KERAS_DISTRIBUTION_NUM_PROCESSES": "2"}, marks=pytest.mark.skipif(
+        keras.backend.backend() == "jax", reason="another backend's variables: the JAX pass would join")),
+    pytest.param({"WORLD_SIZE": "2", "RANK": "0"}, marks=pytest.mark.skipif(
+        keras.backend.backend() == "torch", reason="another backend's variables: the torch pass would join")),
+])
+def test_tf_config_and_other_backends_launch_variables_are_one_clear_error(variables, tmp_path, monkeypatch,
+                                                                           capsys):
     from zoo import train
 
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "run"
     assert train.main(["gan-mnist", "--limit", "200", "--epochs", "1", "--out", str(out)]) == 2
-    assert "only under torchrun with KERAS_BACKEND=torch" in capsys.readouterr().err
+    assert "under torchrun with KERAS_BACKEND=torch or keras.distribution with KERAS_BACKEND=jax" in (
+        capsys.readouterr().err)
     assert not out.exists()
 
 
@@ -81,3 +92,55 @@ def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_p
     summary = json.loads((out / "summary.json").read_text())
     assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
+
+
+def _export_arrays(path) -> dict:
+    import h5py
+
+    arrays = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset)
+                     else None)
+    return arrays
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="keras.distribution processes: the JAX pass")
+def test_jax_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_dir):
+    from zoo import train
+
+    out, scratch = tmp_path / "run", tmp_path / "tmp"
+    scratch.mkdir()
+    arguments = ["gan-mnist", "--limit", "300", "--no-eval", "--score-every", "2"]
+
+    def launch(epochs):
+        port = free_local_ports(1)[0]
+        processes = [subprocess.Popen(
+            [sys.executable, "-m", "zoo.train", *arguments, "--epochs", str(epochs), "--out", str(out)],
+            env=dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO, TMPDIR=str(scratch),
+                     KERAS_GAN_DATA_DIR=str(data_dir), KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}",
+                     KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(rank)),
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
+        results = [p.communicate(timeout=300) for p in processes]
+        for p, (_, err) in zip(processes, results):
+            assert p.returncode == 0, err[-3000:]
+        return results[0][1]
+
+    launch(1)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
+    assert "resuming from" in launch(2)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
+    assert (out / "val_parzen.csv").is_file()  # process 0 scored alone, on its own copy of the model
+    assert not list(scratch.iterdir())  # process 1's private backup copy was removed
+    # one process, the same two epochs in one go: the same batches, noise and updates
+    assert train.main([*arguments, "--epochs", "2", "--out", str(tmp_path / "one")]) == 0
+    job = _export_arrays(out / "export" / "gan-mnist.weights.h5")
+    one = _export_arrays(tmp_path / "one" / "export" / "gan-mnist.weights.h5")
+    assert job.keys() == one.keys() and len(one) >= 10
+    for name in one:
+        np.testing.assert_allclose(job[name], one[name], atol=1e-5, err_msg=name)
+    assert (out / "history.csv").read_text().splitlines()[0] == (tmp_path / "one" / "history.csv").read_text(
+    ).splitlines()[0]

@@ -115,8 +115,7 @@ def main(argv=None) -> int:
 
     from keras_gan import datasets, distributed, utils, zoo
     from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
-    from keras_gan.models import reset_generator_average
-    from zoo.training_callbacks import RecipeGrid, exported_weights
+    from zoo.training_callbacks import ProcessLocal, RecipeGrid, exported_weights
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
 
@@ -124,12 +123,13 @@ def main(argv=None) -> int:
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
     launcher = distributed.launcher_environment()
-    if launcher is not None and (launcher != "torch" or keras.backend.backend() != "torch"):
+    if launcher == "tensorflow" or (launcher is not None and launcher != keras.backend.backend()):
         print(f"error: {distributed.LAUNCHERS[launcher]} is set, but zoo.train runs several processes only "
-              "under torchrun with KERAS_BACKEND=torch. On JAX and TensorFlow train several processes "
-              "through the library (README: 'Several devices and machines').", file=sys.stderr)
+              "under torchrun with KERAS_BACKEND=torch or keras.distribution with KERAS_BACKEND=jax. On "
+              "TensorFlow train several workers through the library (README: 'Several devices and "
+              "machines').", file=sys.stderr)
         return 2
-    job = distributed.initialize()  # joins the torchrun job, if any (other engines were refused above)
+    job = distributed.initialize()  # joins the torchrun / JAX job, if any (TF_CONFIG was refused above)
     world, rank = job.processes, job.index
     if world > 1 and recipe.batch_size % world:
         print(f"error: {args.name}'s global batch of {recipe.batch_size} cannot be split over {world} "
@@ -183,9 +183,10 @@ def main(argv=None) -> int:
     if problem:
         print(f"error: --out: {problem}", file=sys.stderr)
         return 2
+    initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     if rank > 0:  # only process 0 writes; the others follow its state
         return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
-                                    initial_epoch=args.initial_epoch if warm_start else 0)
+                                    source if warm_start else None, initial_epoch)
     os.makedirs(out, exist_ok=True)
     if restored is None:
         _write_json(run_path, {"limit": args.limit, "seed": seed})
@@ -195,13 +196,10 @@ def main(argv=None) -> int:
               file=sys.stderr)
     if args.generator_ema is not None:
         _write_json(average_path, {"momentum": args.generator_ema})
-    model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema)
+    model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema,
+                          source if warm_start else None, initial_epoch)
     if warm_start:
-        _copy_network_weights(source, model)
         del source
-        _continue_schedules(model, args.initial_epoch * steps_per_epoch)
-        if args.generator_ema is not None:
-            reset_generator_average(model)
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
               "optimizer state starts afresh", file=sys.stderr)
         with open(os.path.join(out, "warm_start.json"), "w") as f:
@@ -232,7 +230,6 @@ def main(argv=None) -> int:
         callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
     previous = _read_json(clock_path)["seconds"] if os.path.isfile(clock_path) else 0.0
-    initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     start = time.time()
 
     class _Clock(keras.callbacks.Callback):
@@ -244,6 +241,8 @@ def main(argv=None) -> int:
     # resumed run's records are whole (a kill in between reruns the epoch; see _rewind_records).
     # The folder is kept at the end: a finished run can be extended with a larger --epochs.
     callbacks.append(ResumableBackup(backup_dir))
+    # On a JAX job, process 0 scores, samples and saves on its own copy of the replicated model.
+    callbacks = [ProcessLocal(c) for c in callbacks]
     try:
         model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                   verbose=args.verbose)
@@ -284,7 +283,8 @@ def main(argv=None) -> int:
                        if os.path.isfile(os.path.join(out, "warm_start.json")) else None),
     }
     if not args.no_eval and recipe.evaluate is not None and os.path.isfile(export_path):
-        summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out, args.data_dir)
+        with distributed.process_local_view(model):  # process 0 alone, on a JAX job too
+            summary["evaluation"] = _evaluate_and_write_card(args.name, recipe, summary, out, args.data_dir)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
@@ -292,29 +292,37 @@ def main(argv=None) -> int:
     return 0
 
 
-def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: float | None):
-    """The recipe's model, built from `seed` and compiled (with G's moving average if asked):
-    the same on every process of a job."""
+def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: float | None,
+                  source=None, initial_epoch: int = 0):
+    """The recipe's model, built from `seed` and compiled (with G's moving average if asked), and
+    warm-started from `source`'s networks after `initial_epoch` epochs if given: the same on
+    every process of a job (a JAX job's processes must each assign the same values)."""
     import keras
 
-    from keras_gan.models import with_generator_average
+    from keras_gan.models import reset_generator_average, with_generator_average
 
     keras.utils.set_random_seed(seed)
     model = recipe.build(data)
     recipe.compile(model, steps_per_epoch)
     if generator_ema is not None:
         with_generator_average(model, generator_ema)
+    if source is not None:
+        _copy_network_weights(source, model)
+        _continue_schedules(model, initial_epoch * steps_per_epoch)
+        if generator_ema is not None:
+            reset_generator_average(model)
     return model
 
 
 def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: int, epochs: int,
-                         backup_dir: str, rank: int, initial_epoch: int) -> int:
-    """A process other than 0 of a torchrun job: train in step with process 0, write nothing to --out.
+                         backup_dir: str, rank: int, source, initial_epoch: int) -> int:
+    """A process other than 0 of a torchrun or JAX job: train in step with process 0, write nothing
+    to --out.
 
-    It builds the same model, starts from process 0's state (the torch step
-    broadcasts weights, optimizer and seed states at `fit`), serves its slice
-    of every global batch, and resumes from process 0's backup: copied to a
-    private folder first, so that it knows the epoch to start from. Records,
+    It builds (and warm-starts) the same model as process 0, serves its slice of
+    every global batch, and resumes from process 0's backup: copied to a private
+    folder first, so that it restores the same state and knows the epoch to start
+    from (on torch the step also broadcasts process 0's state at `fit`). Records,
     exports and the card are process 0's alone.
     """
     import shutil
@@ -322,14 +330,16 @@ def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: 
 
     from keras_gan import distributed
     from keras_gan.callbacks import ResumableBackup
+    from zoo.training_callbacks import ProcessLocal
 
     scratch = tempfile.mkdtemp(prefix=f"keras_gan_rank{rank}_")
     try:
         if os.path.isdir(backup_dir):
             shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
-        model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema)
+        model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema, source, initial_epoch)
+        del source
         model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=[ResumableBackup(os.path.join(scratch, "backup"))], verbose=0)
+                  callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     distributed.leave_torch_job()
