@@ -20,6 +20,16 @@ cross_backend = pytest.mark.skipif(
 )
 
 
+def one_pass(backend: str, why: str = "backend-independent"):
+    """Run a test in `backend`'s pass only: for tests whose result does not depend on the
+    backend (argument checks, data files, command lines that fail before any model) or that
+    other passes' tests already cover, so that CI's three passes stay within its 40 minutes.
+    `KERAS_GAN_ALL_PASSES=1` runs them in every pass."""
+    return pytest.mark.skipif(
+        keras.backend.backend() != backend and not os.environ.get("KERAS_GAN_ALL_PASSES"),
+        reason=f"{why}; runs in the {backend} pass (KERAS_GAN_ALL_PASSES=1: every pass)")
+
+
 def _data_dir():
     env = os.environ.get("KERAS_GAN_DATA_DIR")
     if env:

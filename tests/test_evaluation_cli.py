@@ -16,7 +16,7 @@ import pytest
 
 from evaluation import paired, parzen
 from keras_gan import datasets
-from tests.conftest import REPO
+from tests.conftest import REPO, one_pass
 
 
 def run(module, *args, env_extra=None):
@@ -36,6 +36,7 @@ def real_samples(data_dir, tmp_path_factory):
     return str(path)
 
 
+@one_pass("tensorflow", "the command line's output; models load on every backend in test_zoo")
 def test_parzen_good_run_prints_the_table_and_writes_json(data_dir, real_samples, tmp_path):
     out = tmp_path / "parzen.json"
     cache = {parzen.CACHE_ENV: str(tmp_path / "cache")}
@@ -140,6 +141,7 @@ def test_paired_bad_inputs_exit_2_without_json(tmp_path, capsys):
     assert "no-such-zoo-model" in capsys.readouterr().err and not out.exists()
 
 
+@one_pass("tensorflow", "the command line's output; models load on every backend in test_zoo")
 @pytest.mark.slow  # building the first U-Net takes ~40 s on JAX on 2 shared cores (XLA compiles)
 def test_paired_good_run_on_the_real_facades_test_split(data_dir, tmp_path):
     import keras_gan

@@ -28,7 +28,7 @@ if "tensorflow" not in sys.modules:
 from evaluation import fidelity
 from evaluation.inception_weights import INCEPTION_WEIGHTS_FILE, INCEPTION_WEIGHTS_URL, InceptionWeightsError
 from keras_gan import datasets
-from tests.conftest import REPO
+from tests.conftest import REPO, one_pass
 
 INCEPTION = "inception-v3-compat"
 
@@ -282,6 +282,7 @@ def _mnist_npy(tmp_path, data_dir, n=200):
     return str(path)
 
 
+@one_pass("torch", "torch-fidelity runs on torch whatever the Keras backend")
 def test_command_line_good_run_writes_json(tmp_path, data_dir):
     samples, out = _mnist_npy(tmp_path, data_dir), tmp_path / "out.json"
     proc = subprocess.run(
@@ -298,6 +299,7 @@ def test_command_line_good_run_writes_json(tmp_path, data_dir):
     assert f"{result['fid']:.4f}" in proc.stdout
 
 
+@one_pass("torch", "refused before any Keras model is built")
 @pytest.mark.parametrize(
     "argv, message",
     [

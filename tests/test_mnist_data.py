@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+from tests.conftest import one_pass
 
 from keras_gan import datasets
 from keras_gan.datasets import DataFileError
@@ -42,6 +43,7 @@ def _copy_mnist(src_dir, dst):
     return dst
 
 
+@one_pass("tensorflow", "IDX files are read with numpy")
 def test_bad_files_give_errors_naming_the_file(data_dir, tmp_path):
     folder = _copy_mnist(data_dir, str(tmp_path / "mnist"))
     images = os.path.join(folder, "t10k-images-idx3-ubyte.gz")

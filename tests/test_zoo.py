@@ -10,7 +10,7 @@ import pytest
 
 import keras_gan
 from keras_gan import zoo
-from tests.conftest import REPO, to_numpy
+from tests.conftest import REPO, to_numpy, one_pass
 
 
 def _entries_with_weights():
@@ -450,6 +450,7 @@ def test_a_file_named_like_a_zoo_checkpoint_must_match_its_hash_or_its_own_recor
     zoo.load("gan-mnist", weights=str(other_name))
 
 
+@one_pass("tensorflow", "the sha256 check; the other test_zoo tests load models on every backend")
 def test_evaluation_command_lines_refuse_an_altered_zoo_file_unless_told(tmp_path, data_dir):
     entry = zoo.get_entry("gan-mnist")
     if not entry.sha256:
