@@ -44,6 +44,34 @@ def _model(keras):
     return gan
 
 
+def _replica_dropout_masks(keras, tf, strategy, data) -> dict:
+    """One `Dropout(0.5, seed=3)` draw on every replica, and the same draw on one device; and
+    which seed streams a GAN step with dropout gave to each replica."""
+    import keras_gan
+    from keras_gan import networks
+    from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
+    from keras_gan.backend.tensorflow_step import _replica_id_in_context
+
+    with strategy.scope():
+        gan = keras_gan.GAN(networks.mnist_generator(latent_dim=8, hidden_units=32),
+                            networks.mnist_discriminator(units=16, pieces=3), seed=1)
+        gan.compile()
+    gan.fit(data[:32], batch_size=32, epochs=1, verbose=0)
+    streams = [g for layer in gan._flatten_layers() for g in layer._seed_generators]
+    folded = {"latent_stream_folded": np.array(getattr(gan.seed_generator, "_keras_gan_replica_streams", False)),
+              "streams_folded": np.array(sum(getattr(g, "_keras_gan_replica_streams", False) for g in streams))}
+
+    ones = np.ones((1, 256), "float32")
+    one_device = keras.layers.Dropout(0.5, seed=3)(ones, training=True)
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((256,)), keras.layers.Dropout(0.5, seed=3)])
+    give_each_replica_its_own_streams(model, _replica_id_in_context)
+    masks = strategy.experimental_local_results(
+        tf.function(lambda: strategy.run(lambda: model(tf.constant(ones), training=True)))())
+    return {"replica_masks": np.stack([np.asarray(m) for m in masks]), "one_device_mask": np.asarray(one_device),
+            **folded}
+
+
 def run(distributed: bool) -> dict:
     import keras
 
@@ -72,6 +100,8 @@ def run(distributed: bool) -> dict:
         if distributed:
             out["replicas"] = np.array(strategy.num_replicas_in_sync)
         history = gan.fit(data, batch_size=32, epochs=1, verbose=0, shuffle=False)
+        if distributed:
+            out.update(_replica_dropout_masks(keras, tf, strategy, data))
     for name, values in history.history.items():
         out[f"log_{name}"] = np.array(values[-1])
     for i, v in enumerate(gan.weights):

@@ -53,3 +53,18 @@ def test_two_data_parallel_steps_match_one_device(runs):
     keys = sorted((k for k in single if k.startswith("w")), key=lambda k: int(k[1:]))
     for k in keys:
         np.testing.assert_allclose(multi[k], single[k], rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_each_replica_draws_its_own_dropout_masks(runs):
+    """Mirrored seed states would give every replica the same masks; replica 0 keeps the one-device
+    draw and the others their own (keras_gan.backend.replica_streams). JAX: one global program."""
+    if BACKEND != "tensorflow":
+        pytest.skip("TensorFlow's replicas; JAX draws the global batch's masks in one program")
+    _, multi = runs
+    masks = multi["replica_masks"].reshape(4, -1) > 0
+    np.testing.assert_array_equal(masks[0], multi["one_device_mask"].reshape(-1) > 0)
+    for i in range(4):
+        for j in range(i):
+            assert (masks[i] != masks[j]).mean() > 0.3, (i, j)  # independent halves differ in ~half
+    assert 0.3 < masks.mean() < 0.7
+    assert int(multi["streams_folded"]) >= 1 and not bool(multi["latent_stream_folded"])

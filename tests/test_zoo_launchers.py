@@ -104,43 +104,75 @@ def _export_arrays(path) -> dict:
     return arrays
 
 
+def _initial_export(path, data_dir):
+    """gan-mnist's weights before training (seed 0, --limit 300), saved as zoo.train exports them."""
+    from keras_gan import zoo
+    from zoo import train
+    from zoo.recipes import RECIPES
+
+    recipe = RECIPES["gan-mnist"]
+    model = train._recipe_model(recipe, recipe.load_data(data_dir, 300), 0, 3, None)
+    fresh = zoo.build("gan-mnist")
+    train._copy_network_weights(model, fresh)
+    fresh.save_weights(str(path))
+    return path
+
+
+def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, rank_variables) -> str:
+    """`python -m zoo.train` as 2 processes of one job (`rank_variables(rank)`: the launcher's
+    variables); asserts both succeed; returns process 0's stderr."""
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "zoo.train", *arguments, "--epochs", str(epochs), "--out", str(out)],
+        env=dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=REPO, TMPDIR=str(scratch),
+                 KERAS_GAN_DATA_DIR=str(data_dir), **rank_variables(rank)),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
+    results = [p.communicate(timeout=300) for p in processes]
+    for p, (_, err) in zip(processes, results):
+        assert p.returncode == 0, err[-3000:]
+    return results[0][1]
+
+
+def _job_variables():
+    """A function of the rank: this backend's launch variables for a 2-process job on localhost."""
+    ports = free_local_ports(2)
+    if keras.backend.backend() == "jax":
+        return lambda rank: dict(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
+                                 KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(rank))
+    return lambda rank: dict(TF_CONFIG=json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                                                   "task": {"type": "worker", "index": rank}}))
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="keras.distribution processes: the JAX pass")
-def test_jax_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_dir):
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="keras.distribution (JAX pass) or TF_CONFIG (TF pass)")
+def test_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_dir):
+    """JAX: one program over the global batch, so the job's export is one process's to 1e-5.
+    TensorFlow: the replicas draw their own dropout masks (replica 1's differ from one process's),
+    so the export is one process's up to that noise: measured 1e-4 after 6 steps, against
+    (tested here) the changes of those 6 steps themselves."""
     from zoo import train
 
     out, scratch = tmp_path / "run", tmp_path / "tmp"
     scratch.mkdir()
     arguments = ["gan-mnist", "--limit", "300", "--no-eval", "--score-every", "2"]
-
-    def launch(epochs):
-        port = free_local_ports(1)[0]
-        processes = [subprocess.Popen(
-            [sys.executable, "-m", "zoo.train", *arguments, "--epochs", str(epochs), "--out", str(out)],
-            env=dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO, TMPDIR=str(scratch),
-                     KERAS_GAN_DATA_DIR=str(data_dir), KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}",
-                     KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(rank)),
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
-        results = [p.communicate(timeout=300) for p in processes]
-        for p, (_, err) in zip(processes, results):
-            assert p.returncode == 0, err[-3000:]
-        return results[0][1]
-
-    launch(1)
+    _launch_two_processes(out, 1, arguments, scratch, data_dir, _job_variables())
     summary = json.loads((out / "summary.json").read_text())
     assert summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
-    assert "resuming from" in launch(2)
+    assert "resuming from" in _launch_two_processes(out, 2, arguments, scratch, data_dir, _job_variables())
     summary = json.loads((out / "summary.json").read_text())
     assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
-    assert (out / "val_parzen.csv").is_file()  # process 0 scored alone, on its own copy of the model
+    assert (out / "val_parzen.csv").is_file()  # process 0 scored alone
     assert not list(scratch.iterdir())  # process 1's private backup copy was removed
-    # one process, the same two epochs in one go: the same batches, noise and updates
+    # one process, the same two epochs in one go
     assert train.main([*arguments, "--epochs", "2", "--out", str(tmp_path / "one")]) == 0
     job = _export_arrays(out / "export" / "gan-mnist.weights.h5")
     one = _export_arrays(tmp_path / "one" / "export" / "gan-mnist.weights.h5")
     assert job.keys() == one.keys() and len(one) >= 10
-    for name in one:
-        np.testing.assert_allclose(job[name], one[name], atol=1e-5, err_msg=name)
-    assert (out / "history.csv").read_text().splitlines()[0] == (tmp_path / "one" / "history.csv").read_text(
-    ).splitlines()[0]
+    if keras.backend.backend() == "jax":
+        for name in one:
+            np.testing.assert_allclose(job[name], one[name], atol=1e-5, err_msg=name)
+    else:
+        start = _export_arrays(_initial_export(tmp_path / "initial.weights.h5", data_dir))
+        gap = max(np.abs(job[n] - one[n]).max() for n in one)
+        moved = max(np.abs(one[n] - start[n]).max() for n in one)
+        assert gap < 0.2 * moved, (gap, moved)

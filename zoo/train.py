@@ -10,6 +10,12 @@
         --generator-ema 0.99995 --out outputs/zoo/gan-mnist-ema
                                                       # ... and export the average of G's iterates
 
+Several processes (one per device or machine) run it under their engine's launcher:
+`torchrun --nproc-per-node 2 -m zoo.train gan-mnist` (PyTorch), the
+KERAS_DISTRIBUTION_* variables (JAX) or TF_CONFIG (TensorFlow) on every
+process. The global batch is split over the processes and process 0 alone
+writes (README: "Several devices and machines").
+
 What it writes under --out:
   backup/            the run's state after its last two epochs (model, both
                      optimizers, random states; keras_gan.callbacks.ResumableBackup):
@@ -123,13 +129,13 @@ def main(argv=None) -> int:
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
     launcher = distributed.launcher_environment()
-    if launcher == "tensorflow" or (launcher is not None and launcher != keras.backend.backend()):
-        print(f"error: {distributed.LAUNCHERS[launcher]} is set, but zoo.train runs several processes only "
-              "under torchrun with KERAS_BACKEND=torch or keras.distribution with KERAS_BACKEND=jax. On "
-              "TensorFlow train several workers through the library (README: 'Several devices and "
-              "machines').", file=sys.stderr)
+    if launcher is not None and launcher != keras.backend.backend():
+        print(f"error: {distributed.LAUNCHERS[launcher]} is set, but KERAS_BACKEND is "
+              f"{keras.backend.backend()!r}; zoo.train runs several processes under torchrun with "
+              "KERAS_BACKEND=torch, keras.distribution with KERAS_BACKEND=jax, or TF_CONFIG with "
+              "KERAS_BACKEND=tensorflow (README: 'Several devices and machines').", file=sys.stderr)
         return 2
-    job = distributed.initialize()  # joins the torchrun / JAX job, if any (TF_CONFIG was refused above)
+    job = distributed.initialize()  # joins the torchrun / JAX / TF_CONFIG job, if any
     world, rank = job.processes, job.index
     if world > 1 and recipe.batch_size % world:
         print(f"error: {args.name}'s global batch of {recipe.batch_size} cannot be split over {world} "
@@ -178,7 +184,8 @@ def main(argv=None) -> int:
         return 2
     if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
         x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
-                                            shard=(rank, world) if world > 1 else None), None
+                                            shard=(rank, world) if world > 1 and job.strategy is None
+                                            else None), None  # TF's strategy splits the global batches itself
     problem = _output_folder_problem(out)
     if problem:
         print(f"error: --out: {problem}", file=sys.stderr)
@@ -186,7 +193,7 @@ def main(argv=None) -> int:
     initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     if rank > 0:  # only process 0 writes; the others follow its state
         return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
-                                    source if warm_start else None, initial_epoch)
+                                    source if warm_start else None, initial_epoch, job.strategy)
     os.makedirs(out, exist_ok=True)
     if restored is None:
         _write_json(run_path, {"limit": args.limit, "seed": seed})
@@ -197,7 +204,7 @@ def main(argv=None) -> int:
     if args.generator_ema is not None:
         _write_json(average_path, {"momentum": args.generator_ema})
     model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema,
-                          source if warm_start else None, initial_epoch)
+                          source if warm_start else None, initial_epoch, job.strategy)
     if warm_start:
         del source
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
@@ -293,30 +300,34 @@ def main(argv=None) -> int:
 
 
 def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: float | None,
-                  source=None, initial_epoch: int = 0):
+                  source=None, initial_epoch: int = 0, strategy=None):
     """The recipe's model, built from `seed` and compiled (with G's moving average if asked), and
     warm-started from `source`'s networks after `initial_epoch` epochs if given: the same on
-    every process of a job (a JAX job's processes must each assign the same values)."""
+    every process of a job (a JAX job's processes must each assign the same values). On a
+    TF_CONFIG job it is built under the job's `strategy`."""
+    import contextlib
+
     import keras
 
     from keras_gan.models import reset_generator_average, with_generator_average
 
     keras.utils.set_random_seed(seed)
-    model = recipe.build(data)
-    recipe.compile(model, steps_per_epoch)
-    if generator_ema is not None:
-        with_generator_average(model, generator_ema)
-    if source is not None:
-        _copy_network_weights(source, model)
-        _continue_schedules(model, initial_epoch * steps_per_epoch)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = recipe.build(data)
+        recipe.compile(model, steps_per_epoch)
         if generator_ema is not None:
-            reset_generator_average(model)
+            with_generator_average(model, generator_ema)
+        if source is not None:
+            _copy_network_weights(source, model)
+            _continue_schedules(model, initial_epoch * steps_per_epoch)
+            if generator_ema is not None:
+                reset_generator_average(model)
     return model
 
 
 def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: int, epochs: int,
-                         backup_dir: str, rank: int, source, initial_epoch: int) -> int:
-    """A process other than 0 of a torchrun or JAX job: train in step with process 0, write nothing
+                         backup_dir: str, rank: int, source, initial_epoch: int, strategy=None) -> int:
+    """A process other than 0 of a torchrun, JAX or TF_CONFIG job: train in step with process 0, write nothing
     to --out.
 
     It builds (and warm-starts) the same model as process 0, serves its slice of
@@ -336,7 +347,8 @@ def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: 
     try:
         if os.path.isdir(backup_dir):
             shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
-        model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema, source, initial_epoch)
+        model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema, source, initial_epoch,
+                              strategy)
         del source
         model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
                   callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan import compat
 
 
@@ -75,8 +76,17 @@ def _reducible_logs(logs: dict) -> dict:
     return {name: tf.reshape(value, [1]) for name, value in logs.items()}
 
 
+def _replica_id_in_context():
+    """This replica's index among all replicas of the strategy (0 outside `strategy.run`)."""
+    context = tf.distribute.get_replica_context()
+    return 0 if context is None else context.replica_id_in_sync_group
+
+
 class TensorFlowGANTrainStep(LoopTrainStep):
     def train_step(self, data):
+        if self._replica_position()[0] > 1:  # each replica its own dropout masks (replica_streams)
+            latent = getattr(self, "seed_generator", None)
+            give_each_replica_its_own_streams(self, _replica_id_in_context, keep=[latent] if latent else [])
         return _reducible_logs(super().train_step(data))
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):

@@ -17,6 +17,7 @@ import torch
 
 from keras_gan.backend import torch_adam
 from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan.backend.torch_collectives import distributed as _distributed
 
 
@@ -60,7 +61,7 @@ def _logged(loss, stats):
 class TorchGANTrainStep(LoopTrainStep):
     """The PyTorch step; under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's
     gradients are averaged over the ranks before its update, every rank starts from rank 0's
-    state, and each rank draws its own slice of the global batch's noise. A
+    state, each rank draws its own slice of the global batch's noise and its own dropout masks. A
     `keras_gan.layers.BatchNormalization(synchronized=True)` (the pix2pix networks') takes its
     statistics over the global batch, as SyncBatchNorm does; Keras' own BatchNormalization
     normalises each rank's shard alone (DDP without SyncBatchNorm)."""
@@ -68,7 +69,19 @@ class TorchGANTrainStep(LoopTrainStep):
     def fit(self, *args, **kwargs):
         if _distributed():
             self._broadcast_state()
+            self._own_dropout_streams()
         return super().fit(*args, **kwargs)
+
+    def _own_dropout_streams(self) -> None:
+        """Each rank draws its own dropout masks (see `keras_gan.backend.replica_streams`): seeded
+        layers fold the rank into their seeds; seedless Dropout draws from torch's global
+        generator, which ranks other than 0 fork by their rank (from the state every rank shares)."""
+        rank = torch.distributed.get_rank()
+        latent = getattr(self, "seed_generator", None)
+        give_each_replica_its_own_streams(self, lambda: rank, keep=[latent] if latent else [])
+        shared_draw = int(torch.randint(0, 2**62, (1,)))  # advances every rank's generator alike
+        if rank > 0:
+            torch.manual_seed(shared_draw + rank)
 
     def _broadcast_state(self) -> None:
         """One identical state on every rank: rank 0's weights, optimizer state and seed states."""
