@@ -123,8 +123,14 @@ def main(mode: str, out: str) -> None:
     result = {"world": np.array(world)}
     for model_name in ("gan", "pix2pix"):
         result.update({f"{model_name}_{k}": v for k, v in _train(model_name, world, rank, strategy).items()})
-    np.savez(out, **result)
     import keras
+
+    # The next dropout draws after fit, seedless (torch: the global generator, forked by rank at
+    # fit) and seeded (a layer of the trained model's kind, given each replica's stream):
+    ones = np.ones((1, 256), "float32")
+    result["seedless_mask"] = np.asarray(keras.ops.convert_to_numpy(
+        keras.layers.Dropout(0.5)(ones, training=True))) > 0
+    np.savez(out, **result)
 
     if keras.backend.backend() == "torch" and mode == "multi":
         import torch

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -57,3 +58,12 @@ def test_two_processes_match_one_process_on_the_global_batch(model, runs):
         np.testing.assert_allclose(rank0[key], rank1[key], rtol=1e-6, atol=1e-7, err_msg=key)  # one state
         np.testing.assert_allclose(rank0[key], reference[key], rtol=1e-4, atol=1e-5, err_msg=key)
     assert any(not np.allclose(reference[k], 0) for k in weights)
+
+
+def test_each_torch_rank_draws_its_own_seedless_dropout_masks(runs):
+    """Seeded alike on every rank, torch's global generator would give every rank the same
+    Dropout masks; the torch step forks it by rank at fit (keras_gan.backend.replica_streams)."""
+    if keras.backend.backend() != "torch":
+        pytest.skip("torch ranks (TF replicas: test_distribution; JAX: one global program)")
+    _, rank0, rank1 = runs
+    assert 0.3 < (rank0["seedless_mask"] != rank1["seedless_mask"]).mean() < 0.7
