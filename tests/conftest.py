@@ -30,6 +30,17 @@ def one_pass(backend: str, why: str = "backend-independent"):
         reason=f"{why}; runs in the {backend} pass (KERAS_GAN_ALL_PASSES=1: every pass)")
 
 
+def h5_arrays(path) -> dict:
+    """Every dataset of an .h5 file (weights, backups) by its path in the file, as numpy arrays."""
+    import h5py
+
+    arrays = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset)
+                     else None)
+    return arrays
+
+
 def _data_dir():
     env = os.environ.get("KERAS_GAN_DATA_DIR")
     if env:

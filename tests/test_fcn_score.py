@@ -10,6 +10,7 @@ import pytest
 
 from evaluation import fcn_score
 from keras_gan import datasets
+from tests.conftest import one_pass
 
 #: the shipped segmenter's scores on the 50 real test photos (train_facade_segmenter.py prints them).
 SHIPPED_REAL_TEST_SCORES = {"per_pixel_accuracy": 0.6541, "per_class_accuracy": 0.3971, "class_iou": 0.2900}
@@ -17,7 +18,7 @@ SHIPPED_REAL_TEST_SCORES = {"per_pixel_accuracy": 0.6541, "per_class_accuracy": 
 #: The segmenter and the scores are torch and numpy whatever the Keras backend: their tests run in
 #: one backend's pass. Translating with a Keras model and torch-fidelity beside TensorFlow are
 #: backend-specific and run in the TensorFlow pass.
-once = pytest.mark.skipif(keras.backend.backend() != "torch", reason="backend-independent; runs in the torch pass")
+once = one_pass("torch")
 
 
 # ------------------------------------------------------------------ the scores

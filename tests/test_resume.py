@@ -7,7 +7,6 @@ import subprocess
 import sys
 import warnings
 
-import h5py
 import keras
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 import keras_gan
 from keras_gan.callbacks import BackupError, ResumableBackup, backup_states, restorable_state
 from keras_gan.datasets import EpochShuffledArrays
-from tests.conftest import REPO, to_numpy
+from tests.conftest import REPO, h5_arrays, to_numpy
 from tests.test_gan import _Interrupt
 
 
@@ -162,14 +161,6 @@ def _zoo_train(args, fault=None):
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
 
 
-def _h5_arrays(path):
-    arrays = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset)
-                     else None)
-    return arrays
-
-
 def _files(folder):
     return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
@@ -194,7 +185,7 @@ def test_zoo_train_killed_at_any_point_resumes_bit_identical_with_whole_records(
     finished = _zoo_train(common + ["--out", str(killed)])
     assert finished.returncode == 0, finished.stderr[-3000:]
 
-    ours, theirs = (_h5_arrays(str(out / "backup" / "epoch-000003" / "state.weights.h5"))
+    ours, theirs = (h5_arrays(str(out / "backup" / "epoch-000003" / "state.weights.h5"))
                     for out in (killed, reference))
     assert ours.keys() == theirs.keys()
     for key in ours:

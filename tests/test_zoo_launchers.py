@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from keras_gan.datasets import EpochShuffledArrays
-from tests.conftest import REPO
+from tests.conftest import REPO, h5_arrays
 from keras_gan.distributed import free_local_ports
 
 
@@ -96,16 +96,6 @@ def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_p
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
 
 
-def _export_arrays(path) -> dict:
-    import h5py
-
-    arrays = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset)
-                     else None)
-    return arrays
-
-
 def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, rank_variables) -> str:
     """`python -m zoo.train` as 2 processes of one job (`rank_variables(rank)`: the launcher's
     variables); asserts both succeed; returns process 0's stderr."""
@@ -155,8 +145,8 @@ def test_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_d
         return
     # one process, the same two epochs in one go
     assert train.main([*arguments, "--epochs", "2", "--out", str(tmp_path / "one")]) == 0
-    job = _export_arrays(out / "export" / "gan-mnist.weights.h5")
-    one = _export_arrays(tmp_path / "one" / "export" / "gan-mnist.weights.h5")
+    job = h5_arrays(out / "export" / "gan-mnist.weights.h5")
+    one = h5_arrays(tmp_path / "one" / "export" / "gan-mnist.weights.h5")
     assert job.keys() == one.keys() and len(one) >= 10
     for name in one:
         np.testing.assert_allclose(job[name], one[name], atol=1e-5, err_msg=name)
