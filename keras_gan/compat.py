@@ -141,6 +141,41 @@ def strategy_supports_no_merge_call() -> bool:
         ) from e
 
 
+def functional_graph(network):
+    """A Functional network's graph in execution order (`Functional._nodes_by_depth`, `Node.arguments`,
+    `Node.operation`, `Layer._call_has_training_arg`), or None for a network that has none
+    (a subclassed model). Returns `(inputs, outputs, nodes)`: the ids of the symbolic input and output
+    tensors, and per node `(layer, arguments, output_ids, has_training_arg)`, where
+    `arguments.fill_in({id: value})` gives the node's `(args, kwargs)`."""
+    from keras.src import tree
+    from keras.src.models.functional import Functional
+
+    graph = network if isinstance(network, Functional) else getattr(network, "_functional", None)
+    if not isinstance(graph, Functional):
+        return None
+    try:
+        nodes = []
+        for depth in sorted(graph._nodes_by_depth, reverse=True):
+            for node in graph._nodes_by_depth[depth]:
+                if node.operation is None or node.is_input:
+                    continue
+                nodes.append((node.operation, node.arguments, [id(t) for t in node.outputs],
+                              bool(node.operation._call_has_training_arg)))
+        inputs = [id(t) for t in tree.flatten(graph.inputs)]
+        outputs = [id(t) for t in tree.flatten(graph.outputs)]
+    except AttributeError as e:
+        raise _missing("Functional._nodes_by_depth / Node.arguments / Layer._call_has_training_arg", e) from e
+    return inputs, outputs, nodes
+
+
+def sublayers(layer) -> list:
+    """The layers `layer` tracks directly (`Layer._layers`): those its `call` may call itself."""
+    try:
+        return list(layer._layers)
+    except AttributeError as e:
+        raise _missing("Layer._layers", e) from e
+
+
 def check() -> list[str]:
     """Probe every private API above on small real objects; return what was checked.
 
@@ -165,6 +200,10 @@ def check() -> list[str]:
     set_initial_epoch(model, 0)
     producing_layer(model.outputs[0])
     checked += ["Model._initial_epoch", "KerasTensor._keras_history"]
+    _, _, nodes = functional_graph(model)
+    nodes[0][1].fill_in({id(model.inputs[0]): keras.ops.ones((1, 3))})
+    sublayers(dense)
+    checked += ["Functional._nodes_by_depth", "Node.arguments", "Layer._call_has_training_arg", "Layer._layers"]
     norm = keras.layers.BatchNormalization()
     norm.build((2, 3))
     batch_moments(norm, keras.ops.ones((2, 3)))

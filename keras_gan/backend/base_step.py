@@ -50,6 +50,11 @@ class AdversarialTrainStep:
         """Positions of the role's variables in `self.trainable_variables` (JAX's state lists)."""
         raise NotImplementedError
 
+    def _call_network(self, network, inputs, training: bool):
+        """`network(inputs, training=training)`: how the models run G and D in their objectives.
+        A backend may run the same computation its own way (PyTorch: `torch_graph`)."""
+        return network(inputs, training=training)
+
     def _record_step(self, step_stats: list[tuple[str, Any, dict]]) -> dict:  # pragma: no cover
         """Update the loss trackers from the step's `(role, loss, stats)`; return the logs."""
         raise NotImplementedError

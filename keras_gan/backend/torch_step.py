@@ -17,6 +17,7 @@ import torch
 
 from keras_gan.backend import torch_adam
 from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan.backend.torch_graph import call_network
 from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan.backend.torch_collectives import distributed as _distributed
 
@@ -88,6 +89,11 @@ class TorchGANTrainStep(LoopTrainStep):
         self.optimizer.build()
         for variable in list(self.variables) + list(self.optimizer.variables):
             torch.distributed.broadcast(variable.value.data, src=0)
+
+    def _call_network(self, network, inputs, training: bool):
+        """Functional networks run without Keras' per-layer `__call__` work, which eager torch
+        pays on every call (`keras_gan.backend.torch_graph`; same layers, same results)."""
+        return call_network(network, inputs, training)
 
     def _run_forward(self, objective):
         """Run the forward pass with autograd on; its graph is kept for G's update."""

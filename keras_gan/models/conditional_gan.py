@@ -122,11 +122,11 @@ class ConditionalGAN(GAN):
     # ------------------------------------------------- the networks' inputs
     def _run_generator(self, z, condition, training: bool):
         """G(z|y), `condition` the one-hot labels y."""
-        return self.generator([z, condition], training=training)
+        return self._call_network(self.generator, [z, condition], training)
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x|y) as a logit, `condition` the one-hot labels y."""
-        return self.discriminator([x, condition], training=training)
+        return self._call_network(self.discriminator, [x, condition], training)
 
     def _real_batch(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)

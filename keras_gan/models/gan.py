@@ -260,11 +260,11 @@ class GAN(AdversarialModel):
     # three methods to feed its condition y too; the losses below stay the same.
     def _run_generator(self, z, condition, training: bool):
         """G(z) (here `condition` is always None)."""
-        return self.generator(z, training=training)
+        return self._call_network(self.generator, z, training)
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x) as a logit (here `condition` is always None)."""
-        return self.discriminator(x, training=training)
+        return self._call_network(self.discriminator, x, training)
 
     def _real_batch(self, data):
         """`(images, condition)` of one training batch; GAN has no condition."""

@@ -235,15 +235,15 @@ class Pix2Pix(AdversarialModel):
         if self.gan_weight == 0:  # Table 1's "L1" row: a U-Net trained on L1 alone
             return [("g", lambda: self._l1_only_objective(inputs, targets))]
         return [
-            ("forward", lambda: self.generator(inputs, training=True)),
+            ("forward", lambda: self._call_network(self.generator, inputs, True)),
             ("d", lambda fake: self._discriminator_objective(inputs, targets, fake)),
             ("g", lambda fake: self._generator_objective(inputs, targets, fake)),
         ]
 
     def _discriminator_objective(self, inputs, targets, fake):
         """D's halved loss on (x, y) and (x, G(x)); `fake` arrives with its gradient path cut."""
-        real_logits = self.discriminator([inputs, targets], training=True)
-        fake_logits = self.discriminator([inputs, fake], training=True)
+        real_logits = self._call_network(self.discriminator, [inputs, targets], True)
+        fake_logits = self._call_network(self.discriminator, [inputs, fake], True)
         # Section 3.2: "we divide the objective by 2 while optimizing D".
         loss = 0.5 * losses.discriminator_loss(real_logits, fake_logits)
         return loss, {
@@ -253,13 +253,13 @@ class Pix2Pix(AdversarialModel):
 
     def _generator_objective(self, inputs, targets, fake):
         """G's loss on the step's one forward pass `fake` (D already updated)."""
-        fake_logits = self.discriminator([inputs, fake], training=True)
+        fake_logits = self._call_network(self.discriminator, [inputs, fake], True)
         adversarial = losses.generator_loss(fake_logits, "non_saturating")
         l1 = l1_distance(targets, fake)
         return self.gan_weight * adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
 
     def _l1_only_objective(self, inputs, targets):
-        l1 = l1_distance(targets, self.generator(inputs, training=True))
+        l1 = l1_distance(targets, self._call_network(self.generator, inputs, True))
         return self.l1_weight * l1, {"g_l1": l1}
 
     def _validation_values(self, data) -> dict:
@@ -272,12 +272,12 @@ class Pix2Pix(AdversarialModel):
         validation L1 use, so their numbers differ from `val_g_l1`.
         """
         inputs, targets = self._pairs(data)
-        fake = self.generator(inputs, training=False)
+        fake = self._call_network(self.generator, inputs, False)
         l1 = l1_distance(targets, fake)
         if self.gan_weight == 0:
             return {"g_loss": self.l1_weight * l1, "g_l1": l1}
-        real_logits = self.discriminator([inputs, targets], training=False)
-        fake_logits = self.discriminator([inputs, fake], training=False)
+        real_logits = self._call_network(self.discriminator, [inputs, targets], False)
+        fake_logits = self._call_network(self.discriminator, [inputs, fake], False)
         adversarial = losses.generator_loss(fake_logits, "non_saturating")
         return {
             "d_loss": 0.5 * losses.discriminator_loss(real_logits, fake_logits),

@@ -1,0 +1,155 @@
+"""The lean Functional forward pass on PyTorch (`keras_gan.backend.torch_graph`): the same outputs,
+gradients, random draws and layer state as `network(x, training=...)`, and the usual call
+wherever it cannot honour the network (torch backend only)."""
+
+import keras
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+
+
+def _networks():
+    from keras_gan import networks
+
+    rng = np.random.default_rng(0)
+    x28 = rng.uniform(0, 1, (6, 28, 28, 1)).astype("float32")
+    z = rng.uniform(-1, 1, (6, 100)).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.integers(0, 10, 6)]
+    img = rng.uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    return [
+        ("mnist D (seedless dropout)", networks.mnist_discriminator(), x28),
+        ("mnist G", networks.mnist_generator(), z),
+        ("conditional D", networks.conditional_mnist_discriminator(), [x28, y]),
+        ("U-Net (BatchNorm, seeded dropout, skips)",
+         networks.unet_generator(image_size=16, ngf=4, levels=4, seed=3), img),
+        ("PatchGAN (two inputs)", networks.patchgan_discriminator(image_size=16, ndf=4, n_layers=2), [img, img]),
+    ]
+
+
+def _state(network):
+    return [np.array(v.numpy()) for v in network.variables]
+
+
+def _run(network, inputs, training, fast):
+    """Output, gradients and the network's variables after one pass, from a fixed random state."""
+    import torch
+
+    from keras_gan.backend.torch_graph import graph_forward
+
+    keras.utils.set_random_seed(7)
+    for layer in network._flatten_layers():
+        for generator in getattr(layer, "_seed_generators", ()):
+            generator.state.assign(np.array([7, 0], dtype=generator.state.dtype))
+    before = _state(network)
+    tensors = keras.tree.map_structure(lambda a: torch.tensor(a), inputs)
+    forward = graph_forward(network) if fast else None
+    assert (forward is not None) == fast
+    out = forward(tensors, training) if fast else network(tensors, training=training)
+    grads = torch.autograd.grad(out.square().sum(), [v.value for v in network.trainable_variables])
+    after = _state(network)
+    for variable, value in zip(network.variables, before):  # leave the network as it was
+        variable.assign(value)
+    return out.detach().numpy(), [g.numpy() for g in grads], after
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_same_outputs_gradients_and_state_as_keras_call(training):
+    for name, network, inputs in _networks():
+        usual = _run(network, inputs, training, fast=False)
+        lean = _run(network, inputs, training, fast=True)
+        np.testing.assert_array_equal(lean[0], usual[0], err_msg=name)
+        for a, b in zip(lean[1], usual[1]):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        for a, b in zip(lean[2], usual[2]):  # BatchNorm moving statistics, seed states
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    if training:  # the check above must be able to see dropout: two draws differ
+        import torch
+
+        from keras_gan.backend.torch_graph import graph_forward
+
+        d, x = _networks()[0][1:]
+        forward = graph_forward(d)
+        assert not np.array_equal(forward(torch.tensor(x), True).detach().numpy(),
+                                  forward(torch.tensor(x), True).detach().numpy())
+
+
+def test_networks_it_cannot_honour_are_called_as_usual():
+    from keras_gan.backend.torch_graph import call_network, graph_forward
+
+    inp = keras.Input((4,))
+    masked = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Masking()(inp)))
+    regularized = keras.Model(inp, keras.layers.Dense(1, activity_regularizer="l2")(inp))
+    two_outputs = keras.Model(inp, [keras.layers.Dense(1)(inp), keras.layers.Dense(2)(inp)])
+    half = keras.Model(inp, keras.layers.Dense(1, dtype="mixed_float16")(inp))
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x) * 2
+
+    subclassed = Subclassed()
+    subclassed(np.ones((1, 4), "float32"))
+    unbuilt = keras.Sequential([keras.layers.Dense(1)])
+    for network in (masked, regularized, two_outputs, half, subclassed, unbuilt):
+        assert graph_forward(network) is None, network
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(call_network(subclassed, x, False)),
+                                  keras.ops.convert_to_numpy(subclassed(x)))
+
+
+def test_nested_model_and_odd_inputs():
+    """A model inside a model keeps its own __call__ (and gets `training`); inputs that
+    `Functional.call` would convert or reshape take the usual path, with the same result."""
+    import torch
+
+    from keras_gan.backend.torch_graph import call_network, graph_forward
+
+    inner_in = keras.Input((3,))
+    inner = keras.Model(inner_in, keras.layers.BatchNormalization()(keras.layers.Dense(3)(inner_in)))
+    outer_in = keras.Input((3,))
+    outer = keras.Model(outer_in, keras.layers.Dense(1)(inner(outer_in)))
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    bn = inner.layers[-1]
+    assert graph_forward(outer) is not None
+    for training in (True, False):
+        fast = call_network(outer, torch.tensor(x), training).detach().numpy()
+        moving_after_fast = bn.moving_mean.numpy().copy()
+        bn.moving_mean.assign(np.zeros(3, "float32"))
+        usual = outer(torch.tensor(x), training=training).detach().numpy()
+        np.testing.assert_allclose(fast, usual, rtol=0, atol=0)
+        np.testing.assert_array_equal(moving_after_fast, bn.moving_mean.numpy())
+        moved = bool(np.any(moving_after_fast != 0))
+        assert moved == training  # BatchNorm saw `training` through the nested __call__
+        bn.moving_mean.assign(np.zeros(3, "float32"))
+    # numpy, float64 and a missing channel axis: the usual call, which converts and casts
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(call_network(outer, x.astype("float64"), False)),
+                               keras.ops.convert_to_numpy(outer(x, training=False)), rtol=1e-6)
+
+
+def test_gan_training_is_bitwise_the_usual_calls(monkeypatch):
+    """Three GAN steps through the lean passes end with the very weights of three steps through
+    `network(x, training=True)` (seedless dropout, latent noise and SGD momentum included)."""
+    import keras_gan
+    from keras_gan import networks
+    from keras_gan.backend.base_step import AdversarialTrainStep
+    from keras_gan.backend.torch_step import TorchGANTrainStep
+
+    data = np.random.default_rng(0).uniform(0, 1, (30, 28, 28, 1)).astype("float32")
+
+    def train():
+        keras.utils.set_random_seed(0)
+        gan = keras_gan.GAN(networks.mnist_generator(), networks.mnist_discriminator(), seed=0)
+        gan.compile(d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+                    g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5))
+        gan.fit(data, batch_size=10, epochs=1, verbose=0, shuffle=False)
+        return [v.numpy() for v in gan.variables]
+
+    lean = train()
+    monkeypatch.setattr(TorchGANTrainStep, "_call_network", AdversarialTrainStep._call_network)
+    usual = train()
+    for a, b in zip(lean, usual):
+        np.testing.assert_array_equal(a, b)
