@@ -33,13 +33,9 @@ def _one_thread() -> dict:
 
 
 def _launch_env(backend: str, rank: int, ports: list[str]) -> dict:
-    if backend == "torch":
-        return {"RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": ports[0]}
-    if backend == "jax":
-        return {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{ports[0]}",
-                "KERAS_DISTRIBUTION_NUM_PROCESSES": "2", "KERAS_DISTRIBUTION_PROCESS_ID": str(rank)}
-    return {"TF_CONFIG": json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-                                     "task": {"type": "worker", "index": rank}})}
+    from keras_gan.distributed import local_job_variables
+
+    return local_job_variables(backend, rank, 2, ports)
 
 
 def run_process(steps: int, repeats: int) -> dict:

@@ -182,3 +182,25 @@ def free_local_ports(count: int) -> list[str]:
     finally:
         for s in sockets:
             s.close()
+
+
+def local_job_variables(backend: str, rank: int, processes: int, ports: list[str]) -> dict[str, str]:
+    """The launch variables one process of a `processes`-process job on this machine needs, as
+    `backend`'s launcher sets them (what `initialize` reads): torchrun's RANK / WORLD_SIZE /
+    MASTER_ADDR / MASTER_PORT, `keras.distribution`'s KERAS_DISTRIBUTION_*, or TensorFlow's
+    TF_CONFIG. `ports` from `free_local_ports`: the first is the coordinator's; TensorFlow
+    needs one per process. For tests, benchmarks and a quick multi-process run without a launcher."""
+    if backend not in ("torch", "jax", "tensorflow"):
+        raise ValueError(f"backend must be 'torch', 'jax' or 'tensorflow'; got {backend!r}.")
+    needed = processes if backend == "tensorflow" else 1
+    if len(ports) < needed or not 0 <= rank < processes:
+        raise ValueError(f"A {processes}-process {backend} job needs rank in [0, {processes}) and at least "
+                         f"{needed} port(s) (free_local_ports); got rank {rank}, ports {ports}.")
+    if backend == "torch":
+        return {"RANK": str(rank), "WORLD_SIZE": str(processes), "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": str(ports[0])}
+    if backend == "jax":
+        return {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{ports[0]}",
+                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(processes), "KERAS_DISTRIBUTION_PROCESS_ID": str(rank)}
+    workers = [f"127.0.0.1:{p}" for p in ports[:processes]]
+    return {"TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": rank}})}

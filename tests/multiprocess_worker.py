@@ -18,7 +18,6 @@ keeps its slice of the global batch's noise). Pix2Pix's BatchNorm is
 synchronized, so the two runs must agree.
 """
 
-import json
 import os
 import sys
 
@@ -40,16 +39,11 @@ def _start(mode: str):
     rank, world = os.environ["RANK"], os.environ["WORLD_SIZE"]
     ports = os.environ["PORTS"].split(",")
     backend = keras.backend.backend()
-    if backend == "torch":  # what torchrun sets
-        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=ports[0])
-    elif backend == "jax":  # keras.distribution.initialize's variables
-        os.environ.update(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
-                          KERAS_DISTRIBUTION_NUM_PROCESSES=world, KERAS_DISTRIBUTION_PROCESS_ID=rank)
+    from keras_gan.distributed import local_job_variables
+
+    if backend != "torch":
         del os.environ["WORLD_SIZE"]  # torchrun's variable: not this engine's
-    else:
-        os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-                                              "task": {"type": "worker", "index": int(rank)}})
-        del os.environ["WORLD_SIZE"]
+    os.environ.update(local_job_variables(backend, int(rank), int(world), ports))
     if backend == "torch":
         import torch
 

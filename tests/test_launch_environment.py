@@ -50,3 +50,28 @@ def test_another_engines_variables_name_the_backend_to_use(monkeypatch):
         monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match=f"set KERAS_BACKEND={other}"):
         distributed.initialize()
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINE_VARIABLES))
+def test_local_job_variables_describe_the_job_to_its_engine(engine, monkeypatch):
+    """What the tests and the benchmark launch with is what `launcher_environment` reads."""
+    ports = ["5001", "5002", "5003"]
+    for rank in (0, 2):
+        variables = distributed.local_job_variables(engine, rank, 3, ports)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        assert distributed.launcher_environment() == engine
+        if engine == "tensorflow":
+            config = json.loads(variables["TF_CONFIG"])
+            assert config["task"]["index"] == rank and len(config["cluster"]["worker"]) == 3
+        else:
+            assert str(rank) in (variables.get("RANK"), variables.get("KERAS_DISTRIBUTION_PROCESS_ID"))
+
+
+def test_local_job_variables_refuse_what_cannot_be_a_job():
+    with pytest.raises(ValueError, match="at least 2 port"):
+        distributed.local_job_variables("tensorflow", 0, 2, ["5001"])
+    with pytest.raises(ValueError, match="rank in"):
+        distributed.local_job_variables("jax", 2, 2, ["5001"])
+    with pytest.raises(ValueError, match="backend must be"):
+        distributed.local_job_variables("numpy", 0, 2, ["5001"])

@@ -21,7 +21,7 @@ import pytest
 
 from keras_gan.datasets import EpochShuffledArrays
 from tests.conftest import REPO, h5_arrays
-from keras_gan.distributed import free_local_ports
+from keras_gan.distributed import free_local_ports, local_job_variables
 
 
 def test_the_processes_slices_make_up_the_global_batches():
@@ -113,11 +113,7 @@ def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, 
 def _job_variables():
     """A function of the rank: this backend's launch variables for a 2-process job on localhost."""
     ports = free_local_ports(2)
-    if keras.backend.backend() == "jax":
-        return lambda rank: dict(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
-                                 KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(rank))
-    return lambda rank: dict(TF_CONFIG=json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-                                                   "task": {"type": "worker", "index": rank}}))
+    return lambda rank: local_job_variables(keras.backend.backend(), rank, 2, ports)
 
 
 @pytest.mark.slow
