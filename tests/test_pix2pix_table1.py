@@ -44,3 +44,26 @@ def test_merge_requires_the_same_seeds_and_bad_rows_exit_2(tmp_path, capsys):
         main(["--row", "no-equals-sign"])
     assert main(["--row", "x=no/such/file.weights.h5"]) == 2
     assert "not found" in capsys.readouterr().err.lower()
+
+
+def test_grid_draws_only_rows_whose_file_is_still_the_scored_one(tmp_path):
+    """A run's export scored at epoch 75 and overwritten by later training must not be drawn
+    under its epoch-75 row."""
+    import hashlib
+
+    from zoo import pix2pix_table1
+
+    kept, overwritten = tmp_path / "kept.weights.h5", tmp_path / "later.weights.h5"
+    kept.write_bytes(b"weights scored")
+    overwritten.write_bytes(b"weights scored")
+    scored = hashlib.sha256(b"weights scored").hexdigest()
+    overwritten.write_bytes(b"weights of a later epoch")
+    result = {"rows": {
+        "zoo": {"source": "zoo entry pix2pix-facades", "source_arg": "pix2pix-facades"},
+        "new": {"source": "file", "source_arg": str(kept), "source_sha256": scored},
+        "old-style": {"source": f"a run's export, sha256 {scored}", "source_arg": str(kept)},
+        "overwritten": {"source": "file", "source_arg": str(overwritten), "source_sha256": scored},
+        "gone": {"source": "file", "source_arg": str(tmp_path / "missing.weights.h5"), "source_sha256": scored},
+        "real photos": {"source": "real photos"},
+    }}
+    assert pix2pix_table1.drawable_rows(result) == ["zoo", "new", "old-style"]

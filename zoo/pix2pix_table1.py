@@ -22,7 +22,10 @@ from __future__ import annotations
 import torch_fidelity  # noqa: F401  first: before anything that may import TensorFlow (evaluation.fidelity)
 
 import argparse
+import hashlib
 import json
+import os
+import re
 import sys
 
 import numpy as np
@@ -68,7 +71,8 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
             translations = paired.translate_all(model, inputs, seed=seed, progress=False)
             per_seed.append(_all_scores(translations, targets, labels, train_photos, seed, segmenter))
             print(f"{name}, seed {seed}: " + ", ".join(f"{k} {per_seed[-1][k]:.4g}" for k in METRICS), flush=True)
-        result["rows"][name] = {"source": sources.describe(source), "source_arg": source, **_summary(per_seed)}
+        result["rows"][name] = {"source": sources.describe(source), "source_arg": source,
+                                "source_sha256": _file_sha256(source), **_summary(per_seed)}
     mean_photo = np.repeat(train_photos.mean(axis=0, keepdims=True), len(inputs), axis=0)
     for name, images in (("real photos", targets), ("mean training photo", mean_photo)):
         result["rows"][name] = {"source": name, **_summary([_all_scores(images, targets, labels, train_photos, 0,
@@ -76,14 +80,45 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
     return result
 
 
+def _file_sha256(source: str) -> str | None:
+    """The sha256 of a model file (None for a zoo name)."""
+    if not os.path.isfile(source):
+        return None
+    digest = hashlib.sha256()
+    with open(source, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def drawable_rows(result: dict) -> list[str]:
+    """The rows whose model can still be loaded as it was scored: zoo names (sha256-checked on load)
+    and files whose sha256 is still the one recorded (`source_sha256`, or the one named in an older
+    row's `source`). A run's export that training has since overwritten is left out of the grid."""
+    names = []
+    for name, row in result["rows"].items():
+        source = row.get("source_arg")
+        if source is None:
+            continue
+        if os.path.exists(source) or not source.endswith((".h5", ".keras")):
+            recorded = row.get("source_sha256") or next(iter(re.findall(r"[0-9a-f]{64}", row["source"])), None)
+            current = _file_sha256(source)
+            if current is not None and current != recorded:
+                print(f"grid: leaving out {name!r}: {source} is no longer the file that was scored", flush=True)
+                continue
+            names.append(name)
+    return names
+
+
 def save_grid(path: str, result: dict, data_dir: str | None, count: int = 4) -> None:
-    """PNG: for the first `count` test inputs, label map | each model row (seed 0) | real photo."""
+    """PNG: for the first `count` test inputs, label map | each drawable model row (seed 0) | real photo."""
     from keras_gan import datasets, utils
 
     inputs, targets = datasets.facades("test", data_dir=data_dir, limit=count)
     columns = [inputs]
-    for row in result["rows"].values():
-        if "source_arg" in row:
+    drawable = drawable_rows(result)
+    for name, row in result["rows"].items():
+        if name in drawable:
             columns.append(paired.translate_all(sources.load_model(row["source_arg"]), inputs, seed=0,
                                                 progress=False))
     columns.append(targets)
@@ -155,8 +190,7 @@ def main(argv=None) -> int:
             f.write(text + "\n")
     if args.grid:
         save_grid(args.grid, result, args.data_dir)
-        print(f"wrote {args.grid} (columns: label, " + ", ".join(
-            name for name, row in result["rows"].items() if "source_arg" in row) + ", real photo)")
+        print(f"wrote {args.grid} (columns: label, " + ", ".join(drawable_rows(result)) + ", real photo)")
     return 0
 
 
