@@ -22,7 +22,6 @@ from __future__ import annotations
 import torch_fidelity  # noqa: F401  first: before anything that may import TensorFlow (evaluation.fidelity)
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -82,13 +81,9 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
 
 def _file_sha256(source: str) -> str | None:
     """The sha256 of a model file (None for a zoo name)."""
-    if not os.path.isfile(source):
-        return None
-    digest = hashlib.sha256()
-    with open(source, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from keras_gan.zoo.weights import sha256_of
+
+    return sha256_of(source) if os.path.isfile(source) else None
 
 
 def drawable_rows(result: dict) -> list[str]:
