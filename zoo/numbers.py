@@ -100,7 +100,8 @@ SOURCES = {
     "pix2pix-facades": [("pix2pix-facades.paired.json", _paired), (TABLE1, _table1_row("L1+cGAN, 200 epochs"))],
     "pix2pix-facades-l1": [("pix2pix-facades-l1.paired.json", _paired), (TABLE1, _table1_row("L1, 200 epochs"))],
     "pix2pix-facades-cgan": [(TABLE1, _table1_row("cGAN, 200 epochs")), (TABLE1, _table1_row("cGAN, 75 epochs"))],
-    "pix2pix-facades-gan": [(TABLE1, _table1_row("GAN (unconditioned D), 75 epochs"))],
+    "pix2pix-facades-gan": [(TABLE1, _table1_row("GAN (unconditioned D), 200 epochs")),
+                            (TABLE1, _table1_row("GAN (unconditioned D), 75 epochs"))],
     "pix2pix-facades-l1-gan": [(TABLE1, _table1_row("L1+GAN, 75 epochs"))],
 }
 
