@@ -153,3 +153,18 @@ def test_gan_training_is_bitwise_the_usual_calls(monkeypatch):
     usual = train()
     for a, b in zip(lean, usual):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_cache_does_not_keep_networks_alive():
+    import gc
+    import weakref
+
+    from keras_gan.backend import torch_graph
+
+    inp = keras.Input((4,))
+    network = keras.Model(inp, keras.layers.Dense(1)(inp))
+    assert torch_graph.graph_forward(network) is not None
+    gone = weakref.ref(network)
+    del network
+    gc.collect()
+    assert gone() is None

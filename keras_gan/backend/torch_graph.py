@@ -64,7 +64,8 @@ class GraphForward:
     """`forward(inputs, training)`: the network's outputs, computed node by node (see module doc)."""
 
     def __init__(self, network: keras.Model, graph):
-        self.network = network
+        # weak: the cache's value must not keep its key (the network) alive
+        self._network = weakref.ref(network)
         self.input_ids, self.output_ids, nodes = graph
         self.input_ranks = [len(t.shape) for t in keras.tree.flatten(network.inputs)]
         self.nodes = []
@@ -80,7 +81,7 @@ class GraphForward:
     def __call__(self, inputs, training: bool):
         flat = keras.tree.flatten(inputs)
         if not self._takes(flat):
-            return self.network(inputs, training=training)
+            return self._network()(inputs, training=training)
         values = dict(zip(self.input_ids, flat))
         for layer, leaf, arguments, output_ids, has_training in self.nodes:
             args, kwargs = arguments.fill_in(values)
