@@ -93,32 +93,33 @@ def drawable_rows(result: dict) -> list[str]:
     names = []
     for name, row in result["rows"].items():
         source = row.get("source_arg")
-        if source is None:
+        if source is None or (source.endswith((".h5", ".keras")) and not os.path.exists(source)):
             continue
-        if os.path.exists(source) or not source.endswith((".h5", ".keras")):
+        current = _file_sha256(source)  # None for a zoo name
+        if current is not None:
             recorded = row.get("source_sha256") or next(iter(re.findall(r"[0-9a-f]{64}", row["source"])), None)
-            current = _file_sha256(source)
-            if current is not None and current != recorded:
+            if current != recorded:
                 print(f"grid: leaving out {name!r}: {source} is no longer the file that was scored", flush=True)
                 continue
-            names.append(name)
+        names.append(name)
     return names
 
 
-def save_grid(path: str, result: dict, data_dir: str | None, count: int = 4) -> None:
-    """PNG: for the first `count` test inputs, label map | each drawable model row (seed 0) | real photo."""
+def save_grid(path: str, result: dict, data_dir: str | None, count: int = 4) -> list[str]:
+    """PNG: for the first `count` test inputs, label map | each drawable model row (seed 0) | real photo.
+    Returns the rows drawn."""
     from keras_gan import datasets, utils
 
     inputs, targets = datasets.facades("test", data_dir=data_dir, limit=count)
     columns = [inputs]
     drawable = drawable_rows(result)
-    for name, row in result["rows"].items():
-        if name in drawable:
-            columns.append(paired.translate_all(sources.load_model(row["source_arg"]), inputs, seed=0,
-                                                progress=False))
+    for name in drawable:
+        columns.append(paired.translate_all(sources.load_model(result["rows"][name]["source_arg"]), inputs,
+                                            seed=0, progress=False))
     columns.append(targets)
     tiles = np.stack(columns, axis=1).reshape((-1,) + inputs.shape[1:])
     utils.save_image_grid(path, tiles, cols=len(columns), value_range=(-1.0, 1.0))
+    return drawable
 
 
 def markdown(result: dict) -> str:
@@ -184,8 +185,8 @@ def main(argv=None) -> int:
         with open(args.markdown, "w") as f:
             f.write(text + "\n")
     if args.grid:
-        save_grid(args.grid, result, args.data_dir)
-        print(f"wrote {args.grid} (columns: label, " + ", ".join(drawable_rows(result)) + ", real photo)")
+        drawn = save_grid(args.grid, result, args.data_dir)
+        print(f"wrote {args.grid} (columns: label, " + ", ".join(drawn) + ", real photo)")
     return 0
 
 
