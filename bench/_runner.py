@@ -18,14 +18,22 @@ from typing import Any
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def measure(fn: Callable[[int], Any], steps: int, repeats: int) -> float:
-    """Steps per second of `fn(steps)`, the best of `repeats` timed calls (the least disturbed by the machine)."""
-    best = float("inf")
+def measure_alternately(fns: Sequence[Callable[[int], Any]], steps: int, repeats: int) -> list[float]:
+    """Steps per second of each `fn(steps)`, the best of `repeats` timed calls (the least disturbed
+    by the machine), the functions' calls taken in turn (a, b, a, b, ...).
+
+    Why in turn: on a shared machine the speed drifts over a run by more than
+    the differences we measure (10-25% between minutes here). Timing one side's
+    repeats and then the other's lets that drift land on one side only; taking
+    turns spreads it over both.
+    """
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn(steps)
-        best = min(best, time.perf_counter() - start)
-    return steps / best
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn(steps)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [steps / b for b in best]
 
 
 def run_all_backends(

@@ -7,9 +7,9 @@
 Baseline: `bench/native_mnist_gan.py`, the same networks, batch (100),
 losses and optimiser written directly in the backend's framework. Both sides
 read batches from the same in-memory numpy array. Reported: steps/s of each
-(best of `--repeats` timed runs after a warm-up that includes compilation) and
-the ratio native/keras_gan, i.e. how many times longer a keras_gan step takes
-(the goal is <= 1.15). The Keras side runs `model.fit` as a user would (default
+(best of `--repeats` timed runs, the two sides taking turns, after a warm-up
+that includes compilation) and the ratio native/keras_gan, i.e. how many times
+longer a keras_gan step takes (the goal is <= 1.15). The Keras side runs `model.fit` as a user would (default
 `jit_compile`: XLA on JAX; on TensorFlow, Keras' default is a tf.function
 graph without XLA on CPU, and the native loop is compiled the same way).
 """
@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)  # _runner and the native baseline, however this file is started
 
-from _runner import BACKENDS, measure, run_all_backends  # noqa: E402
+from _runner import BACKENDS, measure_alternately, run_all_backends  # noqa: E402
 
 
 def run_backend(backend: str, steps: int, repeats: int) -> dict:
@@ -59,8 +59,7 @@ def run_backend(backend: str, steps: int, repeats: int) -> dict:
         float(np.asarray(out[0]))  # wait for asynchronous work
 
     native_run(5)
-    keras_sps = measure(keras_run, steps, repeats)
-    native_sps = measure(native_run, steps, repeats)
+    keras_sps, native_sps = measure_alternately([keras_run, native_run], steps, repeats)
     return {
         "backend": backend,
         "keras_gan_steps_per_s": round(keras_sps, 2),

@@ -10,8 +10,8 @@ losses, alternating updates and Adam written directly in each framework
 (its own networks, not the Keras layers), with G's forward pass computed
 once per step as in the reference code. Both sides read the same in-memory
 numpy pairs, batch size 1 (the paper's). Reported: steps/s of each (best of
-`--repeats` timed runs of `--steps` steps, after a warm-up that includes
-compilation) and the ratio native/keras_gan, i.e. how many times longer a
+`--repeats` timed runs of `--steps` steps, the two sides taking turns, after a
+warm-up that includes compilation) and the ratio native/keras_gan, i.e. how many times longer a
 keras_gan step takes (the goal is <= 1.15). The Keras side runs `model.fit`
 as a user would (default `jit_compile`: XLA on JAX; on TensorFlow on a CPU,
 Keras' default is a tf.function graph without XLA, and the native loop is
@@ -28,7 +28,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)  # _runner and the native baseline, however this file is started
 
-from _runner import BACKENDS, measure, run_all_backends  # noqa: E402
+from _runner import BACKENDS, measure_alternately, run_all_backends  # noqa: E402
 
 WARMUP_STEPS = 2
 
@@ -70,8 +70,7 @@ def run_backend(backend: str, steps: int, repeats: int, image_size: int) -> dict
         float(np.asarray(out[0]))  # wait for asynchronous work
 
     native_run(WARMUP_STEPS)
-    keras_sps = measure(fit, steps, repeats)
-    native_sps = measure(native_run, steps, repeats)
+    keras_sps, native_sps = measure_alternately([fit, native_run], steps, repeats)
     return {
         "backend": backend,
         "image_size": image_size,

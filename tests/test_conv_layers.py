@@ -80,16 +80,23 @@ def test_layers_serialise_and_keep_their_class():
         assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
 
 
-@pytest.mark.parametrize("size", [4, 40], ids=["small_map_nchw", "large_map_channels_last"])
-def test_transposed_convolution_matches_keras_on_both_torch_paths(size):
-    """Small maps run on NCHW copies on torch, large ones channels-last (NCHW_TRANSPOSED_MAX_PIXELS)."""
-    ours, reference = _pair(layers.Conv2DTranspose, keras.layers.Conv2DTranspose, 4, 2, "same", True)
+@pytest.mark.parametrize("transpose", [False, True], ids=["conv", "conv_transpose"])
+@pytest.mark.parametrize("size", [1, 4, 16, 40], ids=["one_pixel", "small_map", "at_limit", "large_map"])
+def test_both_torch_paths_match_keras(transpose, size):
+    """Small maps run on NCHW copies on torch, large ones channels-last (NCHW_MAX_PIXELS; a
+    transposed convolution on a 1x1 map stays channels-last); both compute Keras' layer."""
+    cls, keras_cls = ((layers.Conv2DTranspose, keras.layers.Conv2DTranspose) if transpose
+                      else (layers.Conv2D, keras.layers.Conv2D))
+    ours, reference = _pair(cls, keras_cls, 4, 2, "same", True)
     x = np.random.default_rng(1).normal(size=(1, size, size, 3)).astype("float32")
     ours.build(x.shape)
     reference.build(x.shape)
     reference.set_weights(ours.get_weights())
     if keras.backend.backend() == "torch":
-        assert ours._torch_nchw == (size * size <= layers.conv.NCHW_TRANSPOSED_MAX_PIXELS)
+        expected = {1: not transpose, 4: True, 16: True, 40: False}[size]
+        assert ours._torch_nchw == expected
+        # the fast path, not Keras' own (a strided conv on 1 pixel pads asymmetrically: Keras')
+        assert (ours._torch_padding(x) is not None) == (transpose or size > 1)
     np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(reference(x)), rtol=1e-5, atol=1e-5)
     for a, b in zip(_gradients(ours, x), _gradients(reference, x)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
@@ -97,17 +104,26 @@ def test_transposed_convolution_matches_keras_on_both_torch_paths(size):
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="the kernels' memory layout is torch's concern")
 def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layout(tmp_path):
+    import torch
+
     conv, deconv = layers.Conv2D(8, 4, strides=2, padding="same"), layers.Conv2DTranspose(8, 4, strides=2,
                                                                                          padding="same")
-    conv.build((1, 16, 16, 3))
+    small_conv, small_deconv = layers.Conv2D(8, 4, strides=2, padding="same"), layers.Conv2DTranspose(
+        8, 4, strides=2, padding="same")
+    conv.build((1, 64, 64, 3))
     deconv.build((1, 64, 64, 3))
-    for layer in (conv, deconv):
+    small_conv.build((1, 8, 8, 3))
+    small_deconv.build((1, 8, 8, 3))
+    for layer in (conv, deconv, small_conv, small_deconv):
         kernel = layer.kernel.value
-        weight = layers.conv._torch_kernel(kernel)
+        weight = layers.conv._torch_weight(kernel, layer._torch_nchw)
         assert weight.data_ptr() == kernel.data_ptr()  # a view: nothing copied
+        assert weight.is_contiguous(memory_format=torch.contiguous_format if layer._torch_nchw
+                                    else torch.channels_last)  # the layout oneDNN reads as it is
         values = np.random.default_rng(2).normal(size=tuple(layer.kernel.shape)).astype("float32")
         layer.kernel.assign(values)
-        assert layers.conv._torch_kernel(layer.kernel.value).data_ptr() == layer.kernel.value.data_ptr()
+        weight = layers.conv._torch_weight(layer.kernel.value, layer._torch_nchw)
+        assert weight.data_ptr() == layer.kernel.value.data_ptr()
         np.testing.assert_array_equal(to_numpy(layer.kernel), values)  # Keras' shape and values
     path = str(tmp_path / "conv.weights.h5")
     model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 4, strides=2, padding="same")])

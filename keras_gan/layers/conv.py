@@ -12,11 +12,17 @@ Here, on PyTorch, an NHWC tensor is handed to `torch.nn.functional.conv2d` /
 tensor is an NCHW tensor in torch's channels-last memory format, which
 oneDNN convolves directly, and the result is permuted back, again a view. No
 activation is copied. Symmetric padding is passed to torch instead of padding
-the tensor. The kernel keeps Keras' shape, (kh, kw, in, out) (transposed:
-(kh, kw, out, in)), but on PyTorch its memory is laid out at build as
+the tensor. On small maps (at most 16x16 pixels, `NCHW_MAX_PIXELS`) the layer
+instead copies its small activation to NCHW and back, where oneDNN's NCHW
+kernels are faster (measured below). The kernel keeps Keras' shape, (kh, kw,
+in, out) (transposed: (kh, kw, out, in)), but on PyTorch its memory is laid
+out at build for the path the layer takes: for channels-last as
 (out, kh, kw, in): then `kernel.permute(3, 2, 0, 1)` is torch's (out, in, kh,
-kw) weight in channels-last memory format, which oneDNN reads directly, so
-no kernel is copied in the forward or backward pass either. (Before, copying
+kw) weight in channels-last memory format, which oneDNN reads directly; for
+NCHW as torch's plain (out, in, kh, kw). Either way no kernel is copied in the
+forward pass; on the channels-last path torch still copies the weight gradient
+into that layout once in the backward pass (torch profiler), one reason the
+small maps, whose kernels are the big ones, go NCHW. (Before, copying
 the 512- and 1024-channel kernels between the layouts was about 30% of the
 pix2pix step.) Values, shapes, names and weight files are unchanged: only
 the strides differ, and `assign` keeps them.
@@ -43,13 +49,16 @@ def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _torch_kernel(kernel):
-    """Keras' (kh, kw, in, out) kernel as torch's (out, in, kh, kw) weight in channels-last format.
+def _torch_weight(kernel, nchw: bool):
+    """Keras' kernel as the weight torch convolves with, (out, in, kh, kw) (transposed: (in, out, kh, kw)).
 
-    A view when the kernel's memory is laid out as `_lay_out_for_torch` does
-    (no copy); otherwise (e.g. a float16 copy under mixed precision) one copy.
+    In torch's channels-last memory format for the channels-last path, plain for
+    the NCHW one (`nchw`). A view when the kernel's memory is laid out as
+    `_lay_out_for_torch` does for that path (no copy); otherwise (e.g. a float16
+    copy under mixed precision) at most one copy.
     """
-    return _channels_last(kernel.permute(3, 2, 0, 1))
+    weight = keras.ops.convert_to_tensor(kernel).permute(3, 2, 0, 1)
+    return weight if nchw else _channels_last(weight)
 
 
 def _channels_last(weight):
@@ -80,12 +89,33 @@ def _lay_out_for_torch(variable, channels_last: bool = True) -> None:
             value.set_(value.detach().permute(3, 2, 0, 1).contiguous().permute(2, 3, 1, 0))
 
 
-#: Transposed convolutions whose input has at most this many pixels run on NCHW copies.
-#: Measured per layer (forward + backward, batch 1, 2-core CPU): oneDNN's channels-last
-#: deconvolution is up to 2x slower than NCHW on small maps with many channels (1024 -> 256
-#: at 8x8: 34 vs 22 ms; at 32x32 32 vs 27 ms) and faster on large ones (256 -> 64 at 64x64:
-#: 24 vs 39 ms), where copying the activation would also cost more.
-NCHW_TRANSPOSED_MAX_PIXELS = 32 * 32
+#: Layers whose input map has at most this many pixels run on NCHW copies of their activations,
+#: with the kernel laid out as torch's plain weight. Measured per layer (forward + backward,
+#: batch 1, 2 torch threads, idle 2-core CPU, best of 10 interleaved runs, two sessions): on
+#: small maps with many channels oneDNN's channels-last kernels are slower than NCHW, and the
+#: weight gradient comes back in a layout that costs one more kernel-sized copy (conv 512 -> 512,
+#: channels-last / NCHW time: 1.16-1.37 on 2x2 to 16x16 inputs, 1.05 at 32x32; transposed
+#: 1024 -> 512 on 2x2 to 8x8: 1.17-1.87, 1024 -> 256 at 16x16: 1.01-1.09, 512 -> 128 at 32x32:
+#: 0.82-0.89), while copying the activation is cheap. On large maps channels-last wins
+#: (conv 64 -> 128 at 128x128: 0.57) and the copies would cost more.
+NCHW_MAX_PIXELS = 16 * 16
+#: ... except a transposed convolution on a 1x1 map (the U-Net's innermost), where channels-last
+#: measured faster (512 -> 512: 0.47-0.71).
+NCHW_TRANSPOSED_MIN_PIXELS = 2
+
+
+def _runs_nchw(input_shape, transposed: bool) -> bool:
+    """Whether a layer built for `input_shape` (NHWC) runs on NCHW copies on torch (see NCHW_MAX_PIXELS)."""
+    height, width = input_shape[1], input_shape[2]
+    if height is None or width is None:  # unknown at build: the layout that is never badly slow
+        return False
+    lowest = NCHW_TRANSPOSED_MIN_PIXELS if transposed else 1
+    return lowest <= height * width <= NCHW_MAX_PIXELS
+
+
+def _nchw_call(op, inputs, *args, **kwargs):
+    """`op` on an NCHW copy of the NHWC `inputs`, the result copied back to NHWC memory."""
+    return op(inputs.permute(0, 3, 1, 2).contiguous(), *args, **kwargs).permute(0, 2, 3, 1).contiguous()
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -95,7 +125,8 @@ class Conv2D(keras.layers.Conv2D):
     def build(self, input_shape):
         super().build(input_shape)
         if _TORCH and self.data_format == "channels_last":
-            _lay_out_for_torch(self.kernel)
+            self._torch_nchw = _runs_nchw(input_shape, transposed=False)
+            _lay_out_for_torch(self.kernel, channels_last=not self._torch_nchw)
 
     def convolution_op(self, inputs, kernel):
         padding = self._torch_padding(inputs) if _TORCH else None
@@ -103,9 +134,11 @@ class Conv2D(keras.layers.Conv2D):
             return super().convolution_op(inputs, kernel)
         import torch.nn.functional as F
 
-        kernel = keras.ops.convert_to_tensor(kernel)
-        outputs = F.conv2d(inputs.permute(0, 3, 1, 2), _torch_kernel(kernel),
-                           stride=tuple(self.strides), padding=padding)
+        nchw = getattr(self, "_torch_nchw", False)
+        weight = _torch_weight(kernel, nchw)
+        if nchw:  # small map: an NCHW copy of the activation
+            return _nchw_call(F.conv2d, inputs, weight, stride=tuple(self.strides), padding=padding)
+        outputs = F.conv2d(inputs.permute(0, 3, 1, 2), weight, stride=tuple(self.strides), padding=padding)
         return outputs.permute(0, 2, 3, 1)
 
     def _torch_padding(self, inputs) -> tuple | None:
@@ -128,9 +161,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     def build(self, input_shape):
         super().build(input_shape)
         if _TORCH and self.data_format == "channels_last":
-            height, width = input_shape[1], input_shape[2]
-            self._torch_nchw = height is not None and width is not None and (
-                height * width <= NCHW_TRANSPOSED_MAX_PIXELS)
+            self._torch_nchw = _runs_nchw(input_shape, transposed=True)
             _lay_out_for_torch(self.kernel, channels_last=not self._torch_nchw)
 
     def call(self, inputs):
@@ -139,17 +170,15 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
             return super().call(inputs)
         import torch.nn.functional as F
 
-        kernel = keras.ops.convert_to_tensor(self.kernel).permute(3, 2, 0, 1)
+        nchw = getattr(self, "_torch_nchw", False)
+        weight = _torch_weight(self.kernel, nchw)
         bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
-        small_map = getattr(self, "_torch_nchw", False)
-        if small_map:  # NCHW copy, plain torch weight (a view)
-            nchw = inputs.permute(0, 3, 1, 2).contiguous()
+        if nchw:  # small map: an NCHW copy of the activation
+            outputs = _nchw_call(F.conv_transpose2d, inputs, weight, bias, stride=tuple(self.strides),
+                                 padding=padding)
         else:
-            nchw, kernel = inputs.permute(0, 3, 1, 2), _channels_last(kernel)
-        outputs = F.conv_transpose2d(nchw, kernel, bias, stride=tuple(self.strides),
-                                     padding=padding).permute(0, 2, 3, 1)
-        if small_map:  # back to NHWC memory for the layers after it
-            outputs = outputs.contiguous()
+            outputs = F.conv_transpose2d(inputs.permute(0, 3, 1, 2), weight, bias, stride=tuple(self.strides),
+                                         padding=padding).permute(0, 2, 3, 1)
         return self.activation(outputs) if self.activation is not None else outputs
 
     def _torch_padding(self, inputs) -> tuple | None:
