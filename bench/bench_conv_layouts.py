@@ -1,0 +1,93 @@
+"""Per layer: PyTorch convolution time with NHWC views (channels-last) against NCHW copies.
+
+    python bench/bench_conv_layouts.py                 # the 256x256 U-Net's layers
+    python bench/bench_conv_layouts.py --repeats 20 --threads 1
+
+`keras_gan.layers.Conv2D` / `Conv2DTranspose` choose, per layer at build,
+between two torch paths (see `keras_gan/layers/conv.py`): hand oneDNN the
+NHWC activation as a channels-last view with a channels-last kernel, or copy
+the activation to NCHW and back with a plain kernel. The choice is made by
+the input map's size (`NCHW_MAX_PIXELS`); this script is the measurement that
+threshold comes from, to rerun on another machine. For each of the pix2pix
+U-Net's convolutions (4x4, stride 2, full width) it times forward + backward
+(gradients for the input and the kernel), batch 1, both paths taking turns,
+and prints the best of `--repeats` for each and their ratio
+(channels-last / NCHW: above 1 means NCHW is faster). Baseline: the NCHW path,
+which is how a plain torch model runs. Needs torch only; run it on an idle
+machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+#: (kind, input pixels per side, in channels, out channels): the 256x256 U-Net's layers.
+UNET_LAYERS = [
+    ("conv", 128, 64, 128), ("conv", 64, 128, 256), ("conv", 32, 256, 512), ("conv", 16, 512, 512),
+    ("conv", 8, 512, 512), ("conv", 4, 512, 512), ("conv", 2, 512, 512),
+    ("transposed", 1, 512, 512), ("transposed", 2, 1024, 512), ("transposed", 4, 1024, 512),
+    ("transposed", 8, 1024, 512), ("transposed", 16, 1024, 256), ("transposed", 32, 512, 128),
+    ("transposed", 64, 256, 64),
+]
+
+
+def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool):
+    """A function running one forward + backward of the layer on one path."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.randn(1, size, size, cin, requires_grad=True)  # NHWC, as Keras hands it over
+    shape = (cin, cout, 4, 4) if kind == "transposed" else (cout, cin, 4, 4)
+    weight = torch.randn(shape) * 0.02
+    if not nchw:
+        weight = weight.contiguous(memory_format=torch.channels_last)
+    weight.requires_grad_(True)
+    op = F.conv_transpose2d if kind == "transposed" else F.conv2d
+
+    def step():
+        if nchw:
+            y = op(x.permute(0, 3, 1, 2).contiguous(), weight, stride=2, padding=1).permute(0, 2, 3, 1).contiguous()
+        else:
+            y = op(x.permute(0, 3, 1, 2), weight, stride=2, padding=1).permute(0, 2, 3, 1)
+        torch.autograd.grad(y.sum(), [x, weight])
+
+    return step
+
+
+def measure(kind: str, size: int, cin: int, cout: int, repeats: int) -> tuple[float, float]:
+    """Best seconds per call of the channels-last and the NCHW path, the two taking turns."""
+    steps = [layer_step(kind, size, cin, cout, nchw) for nchw in (False, True)]
+    for step in steps * 2:  # warm-up: oneDNN picks and caches its kernels
+        step()
+    best = [float("inf")] * 2
+    for _ in range(repeats):
+        for i, step in enumerate(steps):
+            start = time.perf_counter()
+            step()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = p.parse_args(argv)
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeats}")
+    print(f"{'layer':<11} {'map':>7} {'channels':>11} {'channels-last ms':>17} {'NCHW ms':>8} {'ratio':>6}")
+    for kind, size, cin, cout in UNET_LAYERS:
+        last, nchw = measure(kind, size, cin, cout, args.repeats)
+        print(f"{kind:<11} {f'{size}x{size}':>7} {f'{cin}->{cout}':>11} {last * 1e3:>17.1f} {nchw * 1e3:>8.1f} "
+              f"{last / nchw:>6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
