@@ -24,7 +24,7 @@ def test_summary_is_mean_and_spread_over_seeds():
 
 
 def test_markdown_has_one_line_per_row_with_the_spread():
-    from zoo.pix2pix_table1 import markdown
+    from zoo.numbers import table1_markdown as markdown
 
     text = markdown({"rows": {"L1": _row(0.5), "real photos": _row(0.7, seeds=1)}})
     lines = text.splitlines()

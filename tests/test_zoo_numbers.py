@@ -63,3 +63,32 @@ def test_the_evaluation_packages_copy_of_table_1_is_the_papers():
     node = next(n for n in ast.parse(source).body if isinstance(n, ast.Assign)
                 and getattr(n.targets[0], "id", "") == "PAPER_TABLE_1")
     assert ast.literal_eval(node.value) == papers.PIX2PIX_FCN_SCORES
+
+
+def test_the_cards_table_1_is_every_row_of_the_json(tmp_path, monkeypatch):
+    """A row added to (or changed in) the Table 1 JSON makes the pix2pix card stale, and
+    regenerating puts exactly the JSON's rows, in order, between the card's markers."""
+    from zoo import numbers
+
+    results = tmp_path / "results"
+    shutil.copytree(numbers.RESULTS, results)
+    path = results / numbers.TABLE1
+    data = json.loads(path.read_text())
+    data["rows"]["an extra row"] = next(iter(data["rows"].values()))
+    path.write_text(json.dumps(data))
+    monkeypatch.setattr(numbers, "RESULTS", str(results))
+    assert os.path.join("zoo", "cards", "pix2pix-facades.md") in numbers.stale_files()
+    card = numbers.expected_files()[numbers.TABLE1_CARD]
+    block = card.split(numbers.TABLE1_BEGIN)[1].split(numbers.TABLE1_END)[0]
+    names = [line.split(" | ")[0][2:] for line in block.strip().splitlines()[2:]]
+    assert names == list(data["rows"])
+
+
+def test_a_card_without_the_table_1_markers_is_an_error(tmp_path, monkeypatch):
+    from zoo import numbers
+
+    card = tmp_path / "card.md"
+    card.write_text("# pix2pix-facades\n\nno table here\n")
+    monkeypatch.setattr(numbers, "TABLE1_CARD", str(card))
+    with pytest.raises(ValueError, match="table1:begin"):
+        numbers.expected_files()

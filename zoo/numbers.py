@@ -9,7 +9,10 @@ evaluation command lines (`--json`), `zoo.pix2pix_table1` and
 - the headline block of each model card (between `<!-- zoo-numbers:begin -->`
   and `<!-- zoo-numbers:end -->`);
 - the README's zoo table (between `<!-- zoo-table:begin -->` and
-  `<!-- zoo-table:end -->`).
+  `<!-- zoo-table:end -->`);
+- the pix2pix card's Table 1 (between `<!-- table1:begin -->` and
+  `<!-- table1:end -->`), every row of `pix2pix-facades-table1.json` in its
+  order (`zoo.pix2pix_table1` writes the same table with `--markdown`).
 
 `--check` writes nothing and exits 1 listing the stale files
 (`tests/test_zoo_numbers.py` runs it). The papers' numbers come from
@@ -32,6 +35,8 @@ README = os.path.join(ROOT, "README.md")
 TABLE1 = "pix2pix-facades-table1.json"
 CARD_BEGIN, CARD_END = "<!-- zoo-numbers:begin -->", "<!-- zoo-numbers:end -->"
 TABLE_BEGIN, TABLE_END = "<!-- zoo-table:begin -->", "<!-- zoo-table:end -->"
+TABLE1_BEGIN, TABLE1_END = "<!-- table1:begin -->", "<!-- table1:end -->"
+TABLE1_CARD = os.path.join(ROOT, "zoo", "cards", "pix2pix-facades.md")
 
 
 # ------------------------------------------------------------ readers (one per JSON kind)
@@ -198,12 +203,27 @@ def card_block(entries, numbers: dict) -> str:
     return "\n".join(lines)
 
 
+def table1_markdown(result: dict) -> str:
+    """pix2pix's Table 1 as markdown: one line per row, mean +- sd over seeds where there are several."""
+    header = ("| row | per-pixel acc. | per-class acc. | class IoU | facades-FID | KID x 1e3 | L1 | PSNR | SSIM |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+    lines = [header]
+    for name, row in result["rows"].items():
+        def cell(key, scale=1.0, digits=3):
+            mean, std = row[key]["mean"] * scale, row[key]["std"] * scale
+            return f"{mean:.{digits}f}" + (f" +- {std:.{digits}f}" if len(row[key]["values"]) > 1 else "")
+        lines.append(f"| {name} | {cell('per_pixel_accuracy')} | {cell('per_class_accuracy')} | "
+                     f"{cell('class_iou')} | {cell('fid', digits=1)} | {cell('kid_mean', 1e3, 1)} | "
+                     f"{cell('l1')} | {cell('psnr', digits=2)} | {cell('ssim')} |")
+    return "\n".join(lines)
+
+
 def _replace_block(text: str, begin: str, end: str, block: str, path: str) -> str:
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         return head + block + rest.split(end, 1)[1]
-    if path == README:
-        raise ValueError(f"{path} has no {begin} ... {end} block for the zoo table; add the markers.")
+    if path == README or begin == TABLE1_BEGIN:
+        raise ValueError(f"{path} has no {begin} ... {end} block to generate; add the markers.")
     title_end = text.index("\n") + 1  # after the card's title line
     return text[:title_end] + "\n" + block + "\n" + text[title_end:]
 
@@ -223,6 +243,13 @@ def expected_files() -> dict[str, str]:
     for path, entries in cards.items():
         with open(path) as f:
             files[path] = _replace_block(f.read(), CARD_BEGIN, CARD_END, card_block(entries, numbers), path)
+    table1 = _load(TABLE1)
+    if table1 is not None:
+        block = f"{TABLE1_BEGIN}\n{table1_markdown(table1)}\n{TABLE1_END}"
+        if TABLE1_CARD not in files:
+            with open(TABLE1_CARD) as f:
+                files[TABLE1_CARD] = f.read()
+        files[TABLE1_CARD] = _replace_block(files[TABLE1_CARD], TABLE1_BEGIN, TABLE1_END, block, TABLE1_CARD)
     return files
 
 

@@ -30,6 +30,7 @@ import sys
 import numpy as np
 
 from evaluation import fcn_score, paired, sources
+from zoo.numbers import table1_markdown as markdown
 
 METRICS = ("per_pixel_accuracy", "per_class_accuracy", "class_iou", "fid", "kid_mean", "l1", "psnr", "ssim")
 
@@ -120,20 +121,6 @@ def save_grid(path: str, result: dict, data_dir: str | None, count: int = 4) -> 
     tiles = np.stack(columns, axis=1).reshape((-1,) + inputs.shape[1:])
     utils.save_image_grid(path, tiles, cols=len(columns), value_range=(-1.0, 1.0))
     return drawable
-
-
-def markdown(result: dict) -> str:
-    header = ("| row | per-pixel acc. | per-class acc. | class IoU | facades-FID | KID x 1e3 | L1 | PSNR | SSIM |\n"
-              "|---|---|---|---|---|---|---|---|---|")
-    lines = [header]
-    for name, row in result["rows"].items():
-        def cell(key, scale=1.0, digits=3):
-            mean, std = row[key]["mean"] * scale, row[key]["std"] * scale
-            return f"{mean:.{digits}f}" + (f" +- {std:.{digits}f}" if len(row[key]["values"]) > 1 else "")
-        lines.append(f"| {name} | {cell('per_pixel_accuracy')} | {cell('per_class_accuracy')} | "
-                     f"{cell('class_iou')} | {cell('fid', digits=1)} | {cell('kid_mean', 1e3, 1)} | "
-                     f"{cell('l1')} | {cell('psnr', digits=2)} | {cell('ssim')} |")
-    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
