@@ -91,13 +91,14 @@ def _lay_out_for_torch(variable, channels_last: bool = True) -> None:
 
 #: Layers whose input map has at most this many pixels run on NCHW copies of their activations,
 #: with the kernel laid out as torch's plain weight. Measured per layer (forward + backward,
-#: batch 1, 2 torch threads, idle 2-core CPU, best of 10 interleaved runs, two sessions): on
+#: batch 1, 2 torch threads, idle 2-core CPU, best of 10 interleaved runs, measured twice): on
 #: small maps with many channels oneDNN's channels-last kernels are slower than NCHW, and the
 #: weight gradient comes back in a layout that costs one more kernel-sized copy (conv 512 -> 512,
 #: channels-last / NCHW time: 1.16-1.37 on 2x2 to 16x16 inputs, 1.05 at 32x32; transposed
 #: 1024 -> 512 on 2x2 to 8x8: 1.17-1.87, 1024 -> 256 at 16x16: 1.01-1.09, 512 -> 128 at 32x32:
 #: 0.82-0.89), while copying the activation is cheap. On large maps channels-last wins
-#: (conv 64 -> 128 at 128x128: 0.57) and the copies would cost more.
+#: (conv 64 -> 128 at 128x128: 0.57-0.81) and the copies would cost more. To remeasure on another
+#: machine: `python bench/bench_conv_layouts.py`.
 NCHW_MAX_PIXELS = 16 * 16
 #: ... except a transposed convolution on a 1x1 map (the U-Net's innermost), where channels-last
 #: measured faster (512 -> 512: 0.47-0.71).
