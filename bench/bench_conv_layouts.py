@@ -10,7 +10,8 @@ the activation to NCHW and back with a plain kernel. The choice is made by
 the input map's size (`NCHW_MAX_PIXELS`); this script is the measurement that
 threshold comes from, to rerun on another machine. For each of the pix2pix
 U-Net's convolutions (4x4, stride 2, full width) it times forward + backward
-(gradients for the input and the kernel), batch 1, both paths taking turns,
+(gradients for the input and the kernel, from a dense NHWC output gradient as
+the next layer hands it back), batch 1, both paths taking turns,
 and prints the best of `--repeats` for each and their ratio
 (channels-last / NCHW: above 1 means NCHW is faster). Baseline: the NCHW path,
 which is how a plain torch model runs. Needs torch only; run it on an idle
@@ -20,8 +21,11 @@ machine.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _runner, however this file is started
+from _runner import measure_alternately  # noqa: E402
 
 #: (kind, input pixels per side, in channels, out channels): the 256x256 U-Net's layers.
 UNET_LAYERS = [
@@ -45,13 +49,17 @@ def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool):
         weight = weight.contiguous(memory_format=torch.channels_last)
     weight.requires_grad_(True)
     op = F.conv_transpose2d if kind == "transposed" else F.conv2d
+    out_size = size * 2 if kind == "transposed" else size // 2
+    # What the next layer hands back: a dense gradient in NHWC memory (not `y.sum()`'s expanded
+    # scalar, which both paths would have to copy and which would hide the NCHW path's copy).
+    grad_y = torch.randn(1, out_size, out_size, cout)
 
     def step():
         if nchw:
             y = op(x.permute(0, 3, 1, 2).contiguous(), weight, stride=2, padding=1).permute(0, 2, 3, 1).contiguous()
         else:
             y = op(x.permute(0, 3, 1, 2), weight, stride=2, padding=1).permute(0, 2, 3, 1)
-        torch.autograd.grad(y.sum(), [x, weight])
+        torch.autograd.grad(y, [x, weight], grad_outputs=grad_y)
 
     return step
 
@@ -61,13 +69,8 @@ def measure(kind: str, size: int, cin: int, cout: int, repeats: int) -> tuple[fl
     steps = [layer_step(kind, size, cin, cout, nchw) for nchw in (False, True)]
     for step in steps * 2:  # warm-up: oneDNN picks and caches its kernels
         step()
-    best = [float("inf")] * 2
-    for _ in range(repeats):
-        for i, step in enumerate(steps):
-            start = time.perf_counter()
-            step()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best[0], best[1]
+    per_second = measure_alternately([lambda n, step=step: [step() for _ in range(n)] for step in steps], 1, repeats)
+    return 1.0 / per_second[0], 1.0 / per_second[1]
 
 
 def main(argv=None) -> int:

@@ -10,14 +10,17 @@ import pytest
 from keras_gan import layers
 from tests.conftest import to_numpy
 
-CASES = [  # (kernel, strides, padding, use_bias, size, (torch fast path for conv, for conv transpose))
-    (4, 2, "same", False, 16, (True, True)),  # pix2pix's layers
-    (4, 2, "same", True, 15, (False, True)),  # conv: asymmetric "same" padding, Keras' own path
-    (3, 1, "same", True, 9, (True, True)),
-    (4, 1, "valid", True, 10, (True, True)),
-    (3, 2, "same", False, 8, (False, False)),
-    (1, 1, "valid", True, 5, (True, True)),
+CASES = [  # (kernel, strides, padding, use_bias, (height, width), (torch fast path for conv, for conv transpose))
+    (4, 2, "same", False, (16, 16), (True, True)),  # pix2pix's layers
+    (4, 2, "same", True, (15, 15), (False, True)),  # conv: asymmetric "same" padding, Keras' own path
+    (3, 1, "same", True, (9, 12), (True, True)),
+    (4, 1, "valid", True, (10, 7), (True, True)),
+    (3, 2, "same", False, (8, 8), (False, False)),
+    (1, 1, "valid", True, (5, 5), (True, True)),
+    (2, 3, "valid", True, (6, 5), (True, False)),  # transposed, kernel < stride: Keras' output is size x stride
 ]
+#: NCHW_MAX_PIXELS values that send every CASES map down one torch path: channels-last views, NCHW copies.
+LAYOUTS = {"channels_last": 0, "nchw": 10**6}
 
 
 def _pair(cls, keras_cls, kernel, strides, padding, use_bias):
@@ -55,13 +58,17 @@ def _gradients(layer, x):
     return [g.numpy() for g in grads]
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("transpose", [False, True], ids=["conv", "conv_transpose"])
 @pytest.mark.parametrize("kernel, strides, padding, use_bias, size, fast", CASES)
-def test_same_outputs_and_gradients_as_keras(transpose, kernel, strides, padding, use_bias, size, fast):
+def test_same_outputs_and_gradients_as_keras(transpose, kernel, strides, padding, use_bias, size, fast, layout,
+                                             monkeypatch):
+    """Each case on each of torch's two fast paths (the layout only matters on torch; elsewhere a repeat)."""
+    monkeypatch.setattr(layers.conv, "NCHW_MAX_PIXELS", LAYOUTS[layout])
     cls, keras_cls = ((layers.Conv2DTranspose, keras.layers.Conv2DTranspose) if transpose
                       else (layers.Conv2D, keras.layers.Conv2D))
     ours, reference = _pair(cls, keras_cls, kernel, strides, padding, use_bias)
-    x = np.random.default_rng(0).normal(size=(2, size, size, 3)).astype("float32")
+    x = np.random.default_rng(0).normal(size=(2,) + size + (3,)).astype("float32")
     ours.build(x.shape)
     reference.build(x.shape)
     assert [tuple(v.shape) for v in ours.weights] == [tuple(v.shape) for v in reference.weights]
@@ -69,6 +76,7 @@ def test_same_outputs_and_gradients_as_keras(transpose, kernel, strides, padding
     # The torch fast path is taken wherever torch's symmetric padding expresses Keras' window.
     if keras.backend.backend() == "torch":
         assert (ours._torch_padding(x) is not None) == fast[transpose]
+        assert ours._torch_nchw == (layout == "nchw")
     np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(reference(x)), rtol=1e-5, atol=1e-5)
     for a, b in zip(_gradients(ours, x), _gradients(reference, x)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
@@ -125,9 +133,15 @@ def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layou
         weight = layers.conv._torch_weight(layer.kernel.value, layer._torch_nchw)
         assert weight.data_ptr() == layer.kernel.value.data_ptr()
         np.testing.assert_array_equal(to_numpy(layer.kernel), values)  # Keras' shape and values
-    path = str(tmp_path / "conv.weights.h5")
-    model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 4, strides=2, padding="same")])
-    model.save_weights(path)
-    copy = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 4, strides=2, padding="same")])
-    copy.load_weights(path)  # Keras' own layer reads the file: the file holds Keras' layout
-    np.testing.assert_array_equal(to_numpy(copy.layers[0].kernel), to_numpy(model.layers[0].kernel))
+    for size in (16, 64):  # a kernel laid out for each path
+        path = str(tmp_path / f"conv{size}.weights.h5")
+        model = keras.Sequential([keras.Input((size, size, 3)), layers.Conv2D(4, 4, strides=2, padding="same"),
+                                  layers.Conv2DTranspose(3, 4, strides=2, padding="same")])
+        assert [layer._torch_nchw for layer in model.layers] == [size <= 16] * 2
+        model.save_weights(path)
+        copy = keras.Sequential([keras.Input((size, size, 3)),
+                                 keras.layers.Conv2D(4, 4, strides=2, padding="same"),
+                                 keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same")])
+        copy.load_weights(path)  # Keras' own layers read the file: the file holds Keras' layout
+        for ours, theirs in zip(model.weights, copy.weights):
+            np.testing.assert_array_equal(to_numpy(theirs), to_numpy(ours))

@@ -92,3 +92,19 @@ def test_a_card_without_the_table_1_markers_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(numbers, "TABLE1_CARD", str(card))
     with pytest.raises(ValueError, match="table1:begin"):
         numbers.expected_files()
+
+
+@pytest.mark.parametrize("text", [
+    "# t\n<!-- table1:begin -->\nold\n<!-- table1:end -->\n<!-- table1:begin -->\nold\n<!-- table1:end -->\n",
+    "# t\n<!-- table1:end -->\nold\n<!-- table1:begin -->\n",
+    "# t\n<!-- table1:begin -->\nold\n",
+], ids=["twice", "reversed", "unclosed"])
+def test_repeated_or_misordered_markers_are_an_error_and_nothing_is_written(tmp_path, monkeypatch, text):
+    from zoo import numbers
+
+    card = tmp_path / "card.md"
+    card.write_text(text)
+    monkeypatch.setattr(numbers, "TABLE1_CARD", str(card))
+    with pytest.raises(ValueError, match="once each, in that order"):
+        numbers.expected_files()
+    assert card.read_text() == text

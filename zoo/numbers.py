@@ -219,7 +219,13 @@ def table1_markdown(result: dict) -> str:
 
 
 def _replace_block(text: str, begin: str, end: str, block: str, path: str) -> str:
-    if begin in text and end in text:
+    """`text` with its `begin` ... `end` block replaced by `block` (a card without one gets it under
+    its title). Markers repeated or out of order are an error: which block is generated would be a guess."""
+    if text.count(begin) > 1 or text.count(end) > 1 or (begin in text) != (end in text) or (
+            begin in text and text.index(end) < text.index(begin)):
+        raise ValueError(f"{path}: the {begin} ... {end} markers must appear once each, in that order; "
+                         "fix them by hand, then rerun python -m zoo.numbers.")
+    if begin in text:
         head, rest = text.split(begin, 1)
         return head + block + rest.split(end, 1)[1]
     if path == README or begin == TABLE1_BEGIN:

@@ -168,6 +168,8 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
+        print(f"wrote {args.json}; if it is the card's table (zoo/cards/results/), "
+              "run python -m zoo.numbers to regenerate the card and README from it")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text + "\n")

@@ -12,9 +12,10 @@ Here, on PyTorch, an NHWC tensor is handed to `torch.nn.functional.conv2d` /
 tensor is an NCHW tensor in torch's channels-last memory format, which
 oneDNN convolves directly, and the result is permuted back, again a view. No
 activation is copied. Symmetric padding is passed to torch instead of padding
-the tensor. On small maps (at most 16x16 pixels, `NCHW_MAX_PIXELS`) the layer
+the tensor. On small maps (at most 16x16 pixels, `NCHW_MAX_PIXELS`; for a
+transposed convolution not a 1x1 map, `NCHW_TRANSPOSED_MIN_PIXELS`) the layer
 instead copies its small activation to NCHW and back, where oneDNN's NCHW
-kernels are faster (measured below). The kernel keeps Keras' shape, (kh, kw,
+kernels are faster (measured below; chosen at build, from the built shape). The kernel keeps Keras' shape, (kh, kw,
 in, out) (transposed: (kh, kw, out, in)), but on PyTorch its memory is laid
 out at build for the path the layer takes: for channels-last as
 (out, kh, kw, in): then `kernel.permute(3, 2, 0, 1)` is torch's (out, in, kh,
@@ -90,18 +91,22 @@ def _lay_out_for_torch(variable, channels_last: bool = True) -> None:
 
 
 #: Layers whose input map has at most this many pixels run on NCHW copies of their activations,
-#: with the kernel laid out as torch's plain weight. Measured per layer (forward + backward,
-#: batch 1, 2 torch threads, idle 2-core CPU, best of 10 interleaved runs, measured twice): on
-#: small maps with many channels oneDNN's channels-last kernels are slower than NCHW, and the
-#: weight gradient comes back in a layout that costs one more kernel-sized copy (conv 512 -> 512,
-#: channels-last / NCHW time: 1.16-1.37 on 2x2 to 16x16 inputs, 1.05 at 32x32; transposed
-#: 1024 -> 512 on 2x2 to 8x8: 1.17-1.87, 1024 -> 256 at 16x16: 1.01-1.09, 512 -> 128 at 32x32:
-#: 0.82-0.89), while copying the activation is cheap. On large maps channels-last wins
-#: (conv 64 -> 128 at 128x128: 0.57-0.81) and the copies would cost more. To remeasure on another
-#: machine: `python bench/bench_conv_layouts.py`.
+#: with the kernel laid out as torch's plain weight. Measured per layer with
+#: `python bench/bench_conv_layouts.py` (forward + backward from a dense NHWC output gradient, batch 1,
+#: 2 torch threads, best of 10 with the paths taking turns, training paused; two runs, 2026-12-02),
+#: channels-last / NCHW time: conv 512 -> 512 on 2x2 to 16x16 inputs 1.19-1.40; transposed
+#: 1024 -> 512 on 2x2 to 8x8 1.18-1.22, 1024 -> 256 at 16x16 1.10-1.15. On those small maps with many
+#: channels oneDNN's channels-last kernels are slower, and the weight gradient comes back in a layout
+#: that costs one more kernel-sized copy, while copying the activation is cheap. On larger maps
+#: channels-last wins (conv 64 -> 128 at 128x128: 0.55-0.59; transposed 512 -> 128 at 32x32:
+#: 0.85-0.87). The one layer the threshold decides against its measurement is the 32x32 conv
+#: 256 -> 512 (1.06-1.08, about 1.5 ms of a 1 s pix2pix step, within run-to-run noise): one
+#: threshold for both kinds keeps the rule simple. The layout is chosen once, from the shape the
+#: layer is built with: a layer built on small maps and later called on large ones stays NCHW
+#: (still correct, only slower). To remeasure on another machine: rerun the bench.
 NCHW_MAX_PIXELS = 16 * 16
 #: ... except a transposed convolution on a 1x1 map (the U-Net's innermost), where channels-last
-#: measured faster (512 -> 512: 0.47-0.71).
+#: measured faster (512 -> 512: 0.71-0.74).
 NCHW_TRANSPOSED_MIN_PIXELS = 2
 
 
@@ -190,7 +195,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         pads = []
         for i in range(2):
             kernel, stride = self.kernel_size[i], self.strides[i]
-            if self.padding == "valid":
+            if self.padding == "valid" and kernel >= stride:
+                # output = (input - 1) x stride + kernel, torch's natural size (with kernel < stride
+                # Keras gives input x stride, which torch's padding cannot express)
                 pads.append(0)
             elif kernel >= stride and (kernel - stride) % 2 == 0:
                 # "same": output = input x stride, i.e. crop (kernel - stride) of the natural
