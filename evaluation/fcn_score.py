@@ -3,16 +3,22 @@
 Isola et al. 2017, section 4.2 and Table 1: translate every test label map
 into a photo, segment the photo with a network trained on real photos only,
 and compare the segmentation with the label map the photo was made from.
-Three scores, computed as the reference evaluation code computes them (one
-confusion matrix accumulated over all test pixels, as in Long et al.'s FCN
-`score`):
+Three scores from one confusion matrix accumulated over all test pixels, with
+the conventions of Long et al.'s FCN `score.py` (which pix2pix's Cityscapes
+evaluation follows):
 
 - **per-pixel accuracy**: correctly classified pixels / all pixels;
 - **per-class accuracy**: the mean over classes of each class's recall;
 - **class IoU**: the mean over classes of intersection / union.
 
-Classes absent from both the labels and the predictions are left out of the
-two means (NaN in the per-class arrays), as `np.nanmean` does there.
+A class absent from the labels is left out of the per-class accuracy (its
+recall is undefined), and a class absent from both the labels and the
+predictions is left out of the IoU mean; a class predicted but absent from
+the labels counts 0 in the IoU mean (`np.nanmean`, as in Long et al.).
+pix2pix's own `eval_cityscapes/util.py` adds 1e-12 to the denominators
+instead, so there an absent class counts 0 in both means. On the full facades
+test split every class is present and the two agree; they differ on small
+`--limit` subsets that miss a class.
 
 The segmenter is `evaluation.facade_segmenter` (12 CMP classes, trained on
 our 300 train photos). Paper numbers (Table 1, Cityscapes, FCN-8s) are not
@@ -89,6 +95,8 @@ def segmentation_scores(predicted: np.ndarray, labels: np.ndarray, num_classes: 
 # ------------------------------------------------------------- evaluation
 #: torch-fidelity feature extractor name of the segmenter (`evaluation.fidelity_engine`).
 SEGMENTER_EXTRACTOR = "facade-segmenter"
+#: The image size the segmenter was trained on and reads (the paper's 256 x 256, section 6.2).
+SEGMENTER_IMAGE_SIZE = 256
 #: KID subset size for facades: the 50 test translations are the smaller set, so every
 #: subset holds all of them (KID's unbiased MMD^2 then varies only through the reference draw).
 FACADES_KID_SUBSET_SIZE = 50
@@ -130,9 +138,13 @@ def _translations_from_npy(path: str, expected: tuple) -> np.ndarray:
         return array.astype(np.float32) / 127.5 - 1.0
     if not np.issubdtype(array.dtype, np.floating):
         raise sources.SourceError(f"{path} has dtype {array.dtype}; expected float in [-1, 1] or uint8.")
-    if not np.all(np.isfinite(array)) or array.min() < -1 - 1e-3 or array.max() > 1 + 1e-3:
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise sources.SourceError(f"{path} holds {int((~finite).sum())} non-finite values (NaN or inf); "
+                                  "translations must be finite, in [-1, 1] (the generator's tanh range).")
+    if array.min() < -1 - 1e-3 or array.max() > 1 + 1e-3:
         raise sources.SourceError(
-            f"{path} has values in [{np.nanmin(array):.3g}, {np.nanmax(array):.3g}] (or non-finite ones); "
+            f"{path} has values in [{array.min():.3g}, {array.max():.3g}]; "
             "translations must be in [-1, 1] (the generator's tanh range).")
     return np.clip(array.astype(np.float32), -1.0, 1.0)
 
@@ -175,7 +187,8 @@ def facades_fidelity(photos: np.ndarray, reference: np.ndarray, seed: int = 0, v
 
 
 def reference_rows(targets: np.ndarray, labels: np.ndarray, train_photos: np.ndarray, segmenter=None) -> tuple:
-    """The scores of the real photos (the ceiling) and of the mean training photo for every input."""
+    """The scores of the real photos (a reference: on facades the models score above it, see the
+    card) and of the mean training photo for every input."""
     from evaluation.facade_segmenter import segment
 
     real = segmentation_scores(segment(targets, segmenter), labels)
@@ -204,21 +217,42 @@ def evaluate_fcn(
         split, data_dir, limit, mode, seed: as `evaluation.paired.evaluate_paired`
             (translations in the paper's test mode by default).
         fidelity: also compute facades-FID / KID of the translations against the
-            300 real train photos (with the real test photos' values as the floor).
+            real train photos (300 in the CMP split), with the real test photos' values beside
+            them (the distance between two real sets).
+
+    Raises ValueError (exit status 2 on the command line) before any work for a data folder in
+    the pix2pix archive's layout (its split is not the one the segmenter was trained on), a model
+    that does not translate 256 x 256 images, or fewer than 2 images with `fidelity`.
     """
     from evaluation import paired, sources
     from evaluation.facade_segmenter import load_segmenter, segment
 
     timings = {}
     segmenter = load_segmenter()  # first: a bad segmenter checkpoint fails before any work
+    if fidelity and limit is not None and limit < 2:
+        raise ValueError(f"--limit {limit}: facades-FID / KID need at least 2 images (KID's subsets and FID's "
+                         "covariance); use a larger --limit or --no-fidelity.")
+    from keras_gan import datasets
+
+    if datasets.facades_layout(data_dir, split) != "cmp":
+        raise ValueError(
+            "The FCN-score needs the CMP base pairs (a folder holding cmp_facade_base/, this project's fixed "
+            "300 / 28 / 50 split): its segmenter was trained on that split's train photos, and the pix2pix "
+            "archive's facades/ split (400 / 100 / 106, the base and extended sets mixed) can put those "
+            "photos in its test split, which would inflate every score. Point --data-dir (or "
+            f"${datasets.DATA_DIR_ENV}) at the CMP data.")
     is_npy = sources.is_samples_file(source)
     model = None if is_npy else sources.load_model(source)
     if model is not None:
         paired._require_translate(model)
+        if paired._model_image_size(model) != SEGMENTER_IMAGE_SIZE:
+            size = paired._model_image_size(model)
+            raise ValueError(f"{sources.describe(source)} translates {size} x {size} images; the FCN-score's "
+                             f"segmenter reads {SEGMENTER_IMAGE_SIZE} x {SEGMENTER_IMAGE_SIZE} (the paper's size). "
+                             "Score a model built for 256 x 256 inputs.")
     start = time.perf_counter()
-    from keras_gan import datasets
-
-    inputs, targets = datasets.facades(split, data_dir=data_dir, limit=limit)
+    # never jittered: the translations must line up with the label maps they are scored against
+    inputs, targets = datasets.facades(split, data_dir=data_dir, limit=limit, augment=False)
     labels = datasets.label_map_classes(inputs)
     timings["load_data_s"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -244,7 +278,9 @@ def evaluate_fcn(
         mean_photo_scores=mean_scores, fidelity=fid,
         settings={"mode": None if is_npy else mode, "seed": seed, "segmenter": "evaluation/weights/facade_segmenter.pt",
                   "labels": "the input label maps, nearest CMP palette colour",
-                  "fidelity_reference": "facades train photos (300, unjittered)" if fidelity else None},
+                  "data": f"CMP facade base, {split} split ({len(labels)} pairs)",
+                  "fidelity_reference": f"facades train photos ({len(train_photos)}, unjittered)" if fidelity
+                  else None},
         timings=timings,
     )
 
@@ -265,7 +301,7 @@ def format_table(result: FCNResult) -> str:
     lines = [f"FCN-score on facades {result.split} ({result.n} label maps; segmenter trained on real train photos)",
              f"source: {result.source}", header,
              row("this model", result.scores, result.fidelity["source"] if with_fid else None),
-             row("real photos (ceiling / floor)", result.real_photo_scores,
+             row("real test photos (reference)", result.real_photo_scores,
                  result.fidelity["real_photos"] if with_fid else None),
              row("mean training photo", result.mean_photo_scores)]
     lines.append("paper, Table 1 (Cityscapes, FCN-8s; ordering only):")

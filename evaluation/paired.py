@@ -204,7 +204,9 @@ def evaluate_paired(
     if data is None:
         from keras_gan import datasets
 
-        inputs, targets = datasets.facades(split, data_dir=data_dir, image_size=_model_image_size(model), limit=limit)
+        # never jittered (train included): the translations are scored against these targets
+        inputs, targets = datasets.facades(split, data_dir=data_dir, image_size=_model_image_size(model), limit=limit,
+                                           augment=False)
     else:
         inputs, targets = data
         if limit is not None:

@@ -10,7 +10,7 @@ entropy, Adam (lr 1e-3, cosine decay to 0, weight decay 1e-4), batch 8,
 seeded. After every epoch it scores the 28 real val photos and keeps the
 epoch with the best mean class IoU (selection on val, never on test). At the
 end it prints the kept network's scores on the 50 real test photos: the
-ceiling of the FCN-score table.
+real-photo reference row of the FCN-score table.
 
 It prints the checkpoint's sha256: record it as `CHECKPOINT_SHA256` in
 `evaluation/facade_segmenter.py`, since every load checks it. About a minute

@@ -87,7 +87,7 @@ def test_shipped_segmenter_reproduces_its_real_test_scores(data_dir):
     scores = fcn_score.segmentation_scores(facade_segmenter.segment(test.targets),
                                            datasets.label_map_classes(test.inputs))
     assert scores == pytest.approx(SHIPPED_REAL_TEST_SCORES, abs=2e-4)
-    # The ceiling is far above chance: every pixel "facade" (the majority class) scores about 0.5.
+    # The real-photo reference is far above chance: every pixel "facade" (the majority class) scores about 0.5.
     assert scores["per_pixel_accuracy"] > 0.6
 
 
@@ -102,13 +102,27 @@ def test_segmenter_checkpoint_is_verified(tmp_path):
         facade_segmenter.load_segmenter(str(tmp_path / "missing.pt"))
 
 
+
+@once
+def test_a_tampered_shipped_segmenter_is_refused_by_default(tmp_path, monkeypatch):
+    """What every command calls: load_segmenter() with no arguments checks the shipped sha256."""
+    facade_segmenter = _shipped_segmenter_or_skip()
+    bad = tmp_path / "facade_segmenter.pt"
+    data = bytearray(open(facade_segmenter.CHECKPOINT_PATH, "rb").read())
+    data[len(data) // 2] ^= 1  # one flipped bit, same size
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(facade_segmenter, "CHECKPOINT_PATH", str(bad))
+    with pytest.raises(facade_segmenter.SegmenterCheckpointError, match="sha256"):
+        facade_segmenter.load_segmenter()
+
+
 # ------------------------------------------------------------- command line
 @once
 def test_cli_scores_translations_from_npy_and_writes_json(data_dir, tmp_path, capsys):
     _shipped_segmenter_or_skip()
     test = datasets.facades("test", data_dir=data_dir)
     path = tmp_path / "real.npy"
-    np.save(path, test.targets)  # "translations" that are the real photos: the ceiling row
+    np.save(path, test.targets)  # "translations" that are the real photos: the reference row
     out = tmp_path / "fcn.json"
     status = fcn_score.main([str(path), "--no-fidelity", "--data-dir", data_dir, "--json", str(out)])
     assert status == 0
@@ -119,21 +133,68 @@ def test_cli_scores_translations_from_npy_and_writes_json(data_dir, tmp_path, ca
 
 
 @once
-@pytest.mark.parametrize("case", ["missing", "wrong_shape", "out_of_range", "unknown_name", "bad_json_folder"])
-def test_cli_bad_inputs_exit_2_and_write_nothing(case, data_dir, tmp_path):
+@pytest.mark.parametrize("case", ["missing", "wrong_shape", "out_of_range", "nan", "int_dtype", "truncated",
+                                  "unknown_name", "bad_json_folder", "pix2pix_layout", "no_data_dir",
+                                  "fidelity_on_one_image", "wrong_image_size"])
+def test_cli_bad_inputs_exit_2_and_write_nothing(case, data_dir, tmp_path, monkeypatch, capsys):
     _shipped_segmenter_or_skip()
     out = tmp_path / "result.json"
     source = str(tmp_path / "translations.npy")
+    options = ["--no-fidelity", "--data-dir", data_dir]
+    message = {"pix2pix_layout": "CMP base pairs", "no_data_dir": "CMP base pairs", "nan": "non-finite",
+               "fidelity_on_one_image": "at least 2 images", "wrong_image_size": "translates 16 x 16"}.get(case)
     if case == "wrong_shape":
         np.save(source, np.zeros((3, 64, 64, 3), "float32"))
     elif case == "out_of_range":
         np.save(source, np.full((50, 256, 256, 3), 3.0, "float32"))
+    elif case == "nan":
+        np.save(source, np.full((50, 256, 256, 3), np.nan, "float32"))
+    elif case == "int_dtype":
+        np.save(source, np.zeros((50, 256, 256, 3), "int32"))
+    elif case == "truncated":
+        np.save(source, np.zeros((50, 256, 256, 3), "uint8"))
+        with open(source, "r+b") as f:
+            f.truncate(1000)
     elif case == "unknown_name":
         source = "pix2pix-facadez"
+    elif case == "pix2pix_layout":  # the archive's split is not the one the segmenter was trained on
+        folder = tmp_path / "data" / "facades" / "test"
+        folder.mkdir(parents=True)
+        from PIL import Image
+
+        Image.fromarray(np.zeros((8, 16, 3), np.uint8)).save(folder / "1.jpg")
+        options = ["--no-fidelity", "--data-dir", str(tmp_path / "data")]
+    elif case == "no_data_dir":  # it would download the pix2pix archive
+        monkeypatch.delenv(datasets.DATA_DIR_ENV, raising=False)
+        options = ["--no-fidelity"]
+    elif case == "fidelity_on_one_image":
+        options = ["--limit", "1", "--data-dir", data_dir]
+    elif case == "wrong_image_size":
+        import keras_gan
+        from keras_gan.networks import pix2pix as pix2pix_networks
+
+        source = str(tmp_path / "small.keras")
+        keras_gan.Pix2Pix(pix2pix_networks.unet_generator(image_size=16, ngf=4),
+                          pix2pix_networks.patchgan_discriminator(image_size=16, ndf=4, n_layers=1)).save(source)
     json_path = str(tmp_path / "no_such_folder" / "r.json") if case == "bad_json_folder" else str(out)
-    status = fcn_score.main([source, "--no-fidelity", "--data-dir", data_dir, "--json", json_path])
+    status = fcn_score.main([source, *options, "--json", json_path])
     assert status == 2
     assert not os.path.exists(json_path) and not out.exists()
+    if message:
+        assert message in capsys.readouterr().err
+
+
+@once
+def test_the_train_split_is_scored_unjittered(data_dir, tmp_path):
+    """Scores on the train split line up: its real photos, saved as "translations", score exactly
+    the real-photo row (a jittered split would crop the labels differently from the .npy)."""
+    _shipped_segmenter_or_skip()
+    path = tmp_path / "train.npy"
+    np.save(path, datasets.facades("train", data_dir=data_dir, augment=False, limit=3).targets)
+    result = fcn_score.evaluate_fcn(str(path), split="train", data_dir=data_dir, limit=3, fidelity=False,
+                                    progress=False)
+    assert result.n == 3 and result.scores == pytest.approx(result.real_photo_scores)
+    assert result.settings["data"] == "CMP facade base, train split (3 pairs)"
 
 
 @pytest.mark.slow  # a zoo model's translations, and torch-fidelity in a worker process beside TensorFlow

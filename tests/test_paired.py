@@ -102,6 +102,16 @@ def test_evaluate_paired_translates_every_input_in_order():
         paired.evaluate_paired(model, data=(inputs[:4], targets[:3]), progress=False)
 
 
+def test_the_train_split_is_scored_unjittered(data_dir):
+    """Scoring never jitters: on the train split the targets are the plain resized photos."""
+    from keras_gan import datasets
+
+    plain = datasets.facades("train", data_dir=data_dir, augment=False, limit=2)
+    result = paired.evaluate_paired(_Halver(), split="train", data_dir=data_dir, limit=2, progress=False)
+    expected = paired.paired_metrics(plain.inputs / 2, plain.targets)
+    np.testing.assert_allclose(result.per_image["l1"], expected["per_image"]["l1"], rtol=1e-6)
+
+
 def _tiny_pix2pix():
     generator = pix2pix_networks.unet_generator(image_size=16, ngf=4)
     discriminator = pix2pix_networks.patchgan_discriminator(image_size=16, ndf=4, n_layers=1)

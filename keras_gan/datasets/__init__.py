@@ -6,6 +6,7 @@ from keras_gan.datasets.facades import (
     FacadesDataset,
     FacadesPairs,
     facades,
+    facades_layout,
     label_map_classes,
 )
 from keras_gan.datasets.idx import DataFileError, read_idx
@@ -30,6 +31,7 @@ __all__ = [
     "MNISTSplit",
     "count_covered_modes",
     "facades",
+    "facades_layout",
     "label_map_classes",
     "mnist",
     "per_label_mode_accuracy",

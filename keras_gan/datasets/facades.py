@@ -251,6 +251,18 @@ def load_facades_uint8(split: str, data_dir: str | None, size: int, limit: int |
     return _read_side_by_side(os.path.join(folder, split), size, limit)
 
 
+def facades_layout(data_dir: str | None = None, split: str = "test") -> str:
+    """Which facades source `facades(split, data_dir)` reads, without reading or downloading it:
+    "cmp" (the CMP base pairs, this project's fixed 300 / 28 / 50 split) or "pix2pix" (the
+    official archive's side-by-side layout and its own 400 / 100 / 106 split, local or to be
+    downloaded). Why it matters: the two splits differ, so a network trained on one split's train
+    images may have seen the other's test images (`evaluation.fcn_score` refuses "pix2pix")."""
+    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+    if not root:
+        return "pix2pix"
+    return "cmp" if _locate(data_dir, split)[0] == "cmp" else "pix2pix"
+
+
 def _locate(data_dir: str | None, split: str) -> tuple:
     """("cmp" | "side_by_side", folder); downloads when no local folder is configured."""
     root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
