@@ -50,13 +50,14 @@ def run_backend(backend: str, steps: int, repeats: int) -> dict:
     def keras_run(n):
         gan.fit(data[: batch * n], batch_size=batch, epochs=1, verbose=0, shuffle=False)
 
-    step = {"tensorflow": native.make_tensorflow, "jax": native.make_jax, "torch": native.make_torch}[backend]()
+    step = {"tensorflow": lambda: native.make_tensorflow(jit_compile=bool(gan.jit_compile)),  # as Keras compiles
+            "jax": native.make_jax, "torch": native.make_torch}[backend]()
 
     def native_run(n):
         out = None
         for i in range(n):
             out = step(data[i * batch : (i + 1) * batch])
-        float(np.asarray(out[0]))  # wait for asynchronous work
+        float(out[0])  # wait for asynchronous work (a GPU's too)
 
     native_run(5)
     keras_sps, native_sps = measure_alternately([keras_run, native_run], steps, repeats)

@@ -10,6 +10,8 @@ Each `make_*` returns `step(real_batch_numpy)`.
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
@@ -109,7 +111,7 @@ def make_jax():
         moms = [MOMENTUM * m - LR * gr for m, gr in zip(moms, grads)]
         return [p + m for p, m in zip(params, moms)], moms
 
-    @jax.jit
+    @functools.partial(jax.jit, donate_argnums=0)  # in place, as Keras' JAX trainer
     def step(state, real):
         real = real.reshape(real.shape[0], PIXELS)
         n = real.shape[0]
@@ -143,9 +145,12 @@ def make_torch():
     import torch
     import torch.nn.functional as F
 
+    from native_pix2pix import torch_device
+
     g0, d0 = init_params()
-    g = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in g0]
-    d = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in d0]
+    device = torch_device()
+    g = [torch.nn.Parameter(torch.from_numpy(p.copy()).to(device)) for p in g0]
+    d = [torch.nn.Parameter(torch.from_numpy(p.copy()).to(device)) for p in d0]
     # torch's SGD momentum (v = mu v + g; p -= lr v) equals Keras' with a constant lr.
     opt_g = torch.optim.SGD(g, lr=LR, momentum=MOMENTUM)
     opt_d = torch.optim.SGD(d, lr=LR, momentum=MOMENTUM)
@@ -165,17 +170,17 @@ def make_torch():
         return h @ d[4] + d[5]
 
     def step(batch):
-        real = torch.from_numpy(batch).reshape(-1, PIXELS)
+        real = torch.from_numpy(batch).to(device).reshape(-1, PIXELS)
         n = real.shape[0]
         with torch.no_grad():
-            fake = gen(torch.empty(n, LATENT).uniform_(-S3, S3))
+            fake = gen(torch.empty(n, LATENT, device=device).uniform_(-S3, S3))
         d_loss = -F.logsigmoid(disc(real)).mean() - F.logsigmoid(-disc(fake)).mean()
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
-        g_loss = -F.logsigmoid(disc(gen(torch.empty(n, LATENT).uniform_(-S3, S3)))).mean()
+        g_loss = -F.logsigmoid(disc(gen(torch.empty(n, LATENT, device=device).uniform_(-S3, S3)))).mean()
         opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_loss.backward(inputs=g)  # G's gradients only, as keras_gan computes them
         opt_g.step()
         return d_loss.detach(), g_loss.detach()
 

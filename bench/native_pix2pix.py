@@ -15,12 +15,19 @@ would, each computing G's forward pass once per step like the reference code:
 - JAX: lax convolutions, `jax.vjp` of G (one forward, pulled back after the D
   update), `jax.value_and_grad`, hand-written Adam, `jax.jit` (NHWC).
 - PyTorch: torch.nn.functional with NCHW tensors, autograd, torch.optim.Adam
-  (the graph of G's forward is reused for its update, as in the reference).
+  (the graph of G's forward is reused for its update, as in the reference; G's
+  backward pass computes G's gradients only, as the reference does by turning
+  off D's `requires_grad`), on the GPU when torch has one (as Keras does).
+
+JAX's step donates its state (`donate_argnums`), as Keras' JAX trainer does,
+so both sides update the weights and Adam moments in place.
 
 Each `make_*` returns `step(inputs_nhwc, targets_nhwc)` -> (d_loss, g_loss).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -247,8 +254,8 @@ def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
         return h, new_stats
 
     def adam_init(params):
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        return {"m": zeros, "v": zeros, "t": jnp.zeros((), jnp.float32)}
+        zeros = lambda: jax.tree_util.tree_map(jnp.zeros_like, params)  # two buffers: the step donates both
+        return {"m": zeros(), "v": zeros(), "t": jnp.zeros((), jnp.float32)}
 
     def adam(params, grads, opt):
         t = opt["t"] + 1
@@ -258,7 +265,7 @@ def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
         params = jax.tree_util.tree_map(lambda p, m, v: p - lr * m / (jnp.sqrt(v) + EPS), params, m, v)
         return params, {"m": m, "v": v, "t": t}
 
-    @jax.jit
+    @functools.partial(jax.jit, donate_argnums=0)  # in place, as Keras' JAX trainer
     def step(state, x, y):
         key, sub = jax.random.split(state["key"])
         fake, g_pullback, g_stats_new = jax.vjp(
@@ -296,13 +303,21 @@ def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
 
 
 # ---------------------------------------------------------------------- torch
+def torch_device() -> str:
+    """Where Keras' torch backend puts its tensors: the GPU when there is one."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
     import torch
     import torch.nn.functional as F
 
     g0, d0 = init_params(levels, ngf, ndf, n_layers)
-    param = lambda a: None if a is None else torch.nn.Parameter(torch.from_numpy(np.ascontiguousarray(a)))
-    buffer = lambda a: torch.from_numpy(a.copy())
+    device = torch_device()
+    param = lambda a: None if a is None else torch.nn.Parameter(torch.from_numpy(np.ascontiguousarray(a)).to(device))
+    buffer = lambda a: torch.from_numpy(a.copy()).to(device)
 
     def layer(p, kernel_order):
         out = {"w": param(p["w"].transpose(kernel_order)), "b": param(p.get("b"))}
@@ -325,7 +340,8 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
                 out += [p["bn"]["gamma"], p["bn"]["beta"]]
         return out
 
-    opt_g = torch.optim.Adam(parameters(g_enc + g_dec + [g_out]), lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
+    g_params = parameters(g_enc + g_dec + [g_out])
+    opt_g = torch.optim.Adam(g_params, lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
     opt_d = torch.optim.Adam(parameters(d_layers), lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
 
     def batch_norm(x, bn):
@@ -358,8 +374,8 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
         return h
 
     def step(x, y):
-        x = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-        y = torch.from_numpy(y).permute(0, 3, 1, 2).contiguous()
+        x = torch.from_numpy(x).to(device).permute(0, 3, 1, 2).contiguous()
+        y = torch.from_numpy(y).to(device).permute(0, 3, 1, 2).contiguous()
         fake = generator(x)
         real_logits, fake_logits = discriminator(x, y), discriminator(x, fake.detach())
         d_loss = 0.5 * (F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean())
@@ -369,7 +385,7 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
         logits = discriminator(x, fake)  # the updated D; G's graph is reused
         g_loss = F.softplus(-logits).mean() + L1_WEIGHT * (y - fake).abs().mean()
         opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()  # also fills D's .grad, cleared before D's next update
+        g_loss.backward(inputs=g_params)  # G's gradients only (keras_gan and the reference skip D's)
         opt_g.step()
         return d_loss.detach(), g_loss.detach()
 
