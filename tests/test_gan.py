@@ -361,3 +361,23 @@ def test_generate_takes_a_whole_number_of_samples():
     assert gan.generate(np.int64(3), seed=0).shape == (3, 3)
     with pytest.raises(ValueError, match="batch_size"):
         gan.generate(3, batch_size=0)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="autograd graphs are torch's concern")
+def test_torch_updates_record_no_graph_for_the_other_network():
+    """As the reference's set_requires_grad: G's sampling inside D's update builds no autograd graph,
+    and both networks are differentiable again afterwards."""
+    gan = compiled(small_gan())
+    seen = []
+    call = gan._call_network
+
+    def spy(network, inputs, training):
+        out = call(network, inputs, training)
+        seen.append((network is gan.generator, bool(out.requires_grad)))
+        return out
+
+    gan._call_network = spy
+    gan.fit(images(64), batch_size=64, epochs=1, verbose=0)
+    generator_calls = [grad for is_g, grad in seen if is_g]
+    assert generator_calls == [False, True]  # D's update (no graph), then G's update (its graph)
+    assert all(v.value.requires_grad for v in gan.generator.trainable_variables + gan.discriminator.trainable_variables)

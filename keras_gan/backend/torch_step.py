@@ -59,6 +59,27 @@ def _logged(loss, stats):
     return values[0], dict(zip(names, values[1:]))
 
 
+class _not_recorded:
+    """Turn off `requires_grad` on the other network's variables for one update's forward pass, as
+    the reference code's `set_requires_grad(net, False)` does: autograd then records no graph
+    for a pass nothing differentiates (G's sampling inside D's update), which it otherwise builds
+    and throws away. The update's own gradients are unchanged (`autograd.grad` only asks for its
+    network's variables)."""
+
+    def __init__(self, variables):
+        self.tensors = [v.value for v in variables]
+
+    def __enter__(self):
+        self.flags = [t.requires_grad for t in self.tensors]
+        for t in self.tensors:
+            t.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for t, flag in zip(self.tensors, self.flags):
+            t.requires_grad_(flag)
+        return False
+
+
 class TorchGANTrainStep(LoopTrainStep):
     """The PyTorch step; under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's
     gradients are averaged over the ranks before its update, every rank starts from rank 0's
@@ -103,7 +124,10 @@ class TorchGANTrainStep(LoopTrainStep):
         variables = self._role_variables(role)
         optimizer = self._role_optimizer(role)
         if shared is None:
-            loss, stats = objective()
+            own = {id(v) for v in variables}  # a variable both networks share stays differentiable
+            other = [v for v in self._role_variables("g" if role == "d" else "d") if id(v) not in own]
+            with _not_recorded(other):  # e.g. D's update samples from G: G's pass needs no graph
+                loss, stats = objective()
         else:  # D sees the shared pass detached; G's loss is differentiated back through it
             loss, stats = objective(shared.detach() if role == "d" else shared)
         scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
