@@ -245,8 +245,8 @@ def evaluate_fcn(
     model = None if is_npy else sources.load_model(source)
     if model is not None:
         paired._require_translate(model)
-        if paired._model_image_size(model) != SEGMENTER_IMAGE_SIZE:
-            size = paired._model_image_size(model)
+        size = paired._model_image_size(model)
+        if size != SEGMENTER_IMAGE_SIZE:
             raise ValueError(f"{sources.describe(source)} translates {size} x {size} images; the FCN-score's "
                              f"segmenter reads {SEGMENTER_IMAGE_SIZE} x {SEGMENTER_IMAGE_SIZE} (the paper's size). "
                              "Score a model built for 256 x 256 inputs.")

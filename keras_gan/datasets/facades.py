@@ -48,7 +48,7 @@ import keras
 import numpy as np
 
 from keras_gan.datasets.idx import DataFileError
-from keras_gan.datasets.paths import DATA_DIR_ENV, resolve_data_dir
+from keras_gan.datasets.paths import DATA_DIR_ENV, configured_root, resolve_data_dir
 
 SPLITS = ("train", "val", "test")
 DIRECTIONS = ("label2photo", "photo2label")
@@ -257,7 +257,7 @@ def facades_layout(data_dir: str | None = None, split: str = "test") -> str:
     official archive's side-by-side layout and its own 400 / 100 / 106 split, local or to be
     downloaded). Why it matters: the two splits differ, so a network trained on one split's train
     images may have seen the other's test images (`evaluation.fcn_score` refuses "pix2pix")."""
-    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+    root = configured_root(data_dir)
     if not root:
         return "pix2pix"
     return "cmp" if _locate(data_dir, split)[0] == "cmp" else "pix2pix"
@@ -265,7 +265,7 @@ def facades_layout(data_dir: str | None = None, split: str = "test") -> str:
 
 def _locate(data_dir: str | None, split: str) -> tuple:
     """("cmp" | "side_by_side", folder); downloads when no local folder is configured."""
-    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+    root = configured_root(data_dir)
     if not root:
         return "side_by_side", _download()
     try:

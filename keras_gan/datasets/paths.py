@@ -7,13 +7,18 @@ import os
 DATA_DIR_ENV = "KERAS_GAN_DATA_DIR"
 
 
+def configured_root(data_dir: str | None) -> str | None:
+    """The data folder the user configured: `data_dir`, else `$KERAS_GAN_DATA_DIR`, else None."""
+    return data_dir if data_dir is not None else (os.environ.get(DATA_DIR_ENV) or None)
+
+
 def resolve_data_dir(data_dir: str | None, subdir: str, marker: str) -> str | None:
     """Return the folder holding `marker` for a data set, or None if none is configured.
 
     `data_dir` (else `$KERAS_GAN_DATA_DIR`) may be the data set's own folder or
     a parent holding it as `subdir/` (e.g. `../shared/data` with `mnist/`).
     """
-    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+    root = configured_root(data_dir)
     if not root:
         return None
     root = os.path.expanduser(root)
