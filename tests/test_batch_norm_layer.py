@@ -43,3 +43,36 @@ def test_synchronized_is_accepted_on_every_backend_and_round_trips():
     plain = layers.BatchNormalization()
     np.testing.assert_allclose(to_numpy(again(x, training=True)), to_numpy(plain(x, training=True)),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_torch_fused_path_matches_the_generic_one():
+    """On PyTorch a float32 training call runs torch's fused batch_norm; outputs, gradients and the
+    moving averages must be those of the generic (Keras ops) path, the one TF and JAX run."""
+    if keras.backend.backend() != "torch":
+        import pytest
+
+        pytest.skip("the fused path is PyTorch's")
+    import torch
+
+    for shape in [(2, 3, 5, 4), (6, 4), (1, 2, 2, 3)]:
+        x = np.random.default_rng(1).normal(1.0, 2.0, size=shape).astype("float32")
+        grad = np.random.default_rng(2).normal(size=shape).astype("float32")
+        results = []
+        for fused in (True, False):
+            layer = layers.BatchNormalization(momentum=0.8, epsilon=1e-3,
+                                              gamma_initializer="random_normal", beta_initializer="ones")
+            layer.build(shape)
+            if not fused:
+                layer._torch_fused_applies = lambda inputs: False
+            assert layer._torch_fused_applies(torch.from_numpy(x)) is fused
+            inputs = torch.from_numpy(x).requires_grad_(True)
+            keras.utils.set_random_seed(0)
+            layer.gamma.assign(np.linspace(0.5, 1.5, shape[-1]).astype("float32"))
+            for _ in range(2):  # two updates of the moving averages
+                out = layer(inputs, training=True)
+            dx, dgamma, dbeta = torch.autograd.grad(out, [inputs, layer.gamma.value, layer.beta.value],
+                                                    torch.from_numpy(grad))
+            results.append([to_numpy(t.detach()) for t in (out, dx, dgamma, dbeta)]
+                           + [to_numpy(layer.moving_mean), to_numpy(layer.moving_variance)])
+        for fused_value, generic_value in zip(*results):
+            np.testing.assert_allclose(fused_value, generic_value, rtol=1e-5, atol=1e-5)
