@@ -107,7 +107,8 @@ SOURCES = {
     "pix2pix-facades-cgan": [(TABLE1, _table1_row("cGAN, 200 epochs")), (TABLE1, _table1_row("cGAN, 75 epochs"))],
     "pix2pix-facades-gan": [(TABLE1, _table1_row("GAN (unconditioned D), 200 epochs")),
                             (TABLE1, _table1_row("GAN (unconditioned D), 75 epochs"))],
-    "pix2pix-facades-l1-gan": [(TABLE1, _table1_row("L1+GAN, 75 epochs"))],
+    "pix2pix-facades-l1-gan": [(TABLE1, _table1_row("L1+GAN, 200 epochs")),
+                               (TABLE1, _table1_row("L1+GAN, 75 epochs"))],
 }
 
 
