@@ -29,7 +29,7 @@ than one value per channel) runs torch's own fused `batch_norm`, which
 normalises with the biased variance and updates the running variance with the
 unbiased one: exactly this layer's rule, in one kernel forward and one
 backward, instead of about a dozen elementwise passes and their autograd nodes
-(`Keras' ops.moments` + `ops.batch_normalization` + two moving-average
+(Keras' `ops.moments` + `ops.batch_normalization` + two moving-average
 updates). Same quantities, float32 rounding apart (tested against the generic
 path). In the pix2pix step (2-core CPU, idle, torch profiler) the 22 norms'
 backward went from 35 ms per step to 7, native torch's being 4-5 (README,
@@ -123,11 +123,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
             return False  # one channel axis, the last (the networks' NHWC)
         if inputs.dtype != torch.float32 or self.moving_mean.value.dtype != torch.float32:
             return False  # mixed precision: the generic path's casts
-        if self.synchronize_statistics:
-            from keras_gan.backend import torch_collectives
-
-            if torch_collectives.distributed():
-                return False
+        if self._synchronized_over_torch_ranks():
+            return False
         return inputs.numel() // inputs.shape[-1] > 1  # torch refuses one value per channel
 
     def _torch_fused_call(self, inputs):
@@ -156,14 +153,21 @@ class BatchNormalization(keras.layers.BatchNormalization):
         self.moving_variance.assign(moving_variance)
         return _with_dense_gradient(outputs.permute(*to_last))
 
+    def _synchronized_over_torch_ranks(self) -> bool:
+        """Whether this layer takes global statistics over the ranks of a `torch.distributed` job."""
+        if not (_TORCH and self.synchronize_statistics):
+            return False
+        from keras_gan.backend import torch_collectives
+
+        return torch_collectives.distributed()
+
     def _batch_statistics(self, inputs, compute_dtype):
         """Batch mean, biased variance and the number of values behind them (global when synchronized)."""
         backend = keras.backend.backend()
-        if self.synchronize_statistics and backend == "torch":
+        if self._synchronized_over_torch_ranks():
             from keras_gan.backend import torch_collectives
 
-            if torch_collectives.distributed():
-                return torch_collectives.global_moments(inputs, list(self._reduction_axes))
+            return torch_collectives.global_moments(inputs, list(self._reduction_axes))
         mean, variance = compat.batch_moments(self, inputs)
         count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
         if self.synchronized and backend == "tensorflow":  # Keras took global moments: global count
