@@ -127,6 +127,34 @@ def replace_parallel_update(optimizer, update) -> None:
     optimizer._parallel_update_step = update
 
 
+def in_stateless_scope() -> bool:
+    """Whether a `keras.StatelessScope` is open (`keras.src.backend.common.stateless_scope`):
+    variables must then not be written in place."""
+    try:
+        from keras.src.backend.common.stateless_scope import in_stateless_scope as _in_scope
+    except ImportError as e:
+        raise _missing("keras.src.backend.common.stateless_scope.in_stateless_scope", e) from e
+    return bool(_in_scope())
+
+
+def dense_kernel(layer):
+    """A Dense layer's kernel variable as stored (`Dense._kernel`), without the `kernel` property's
+    quantization and LoRA handling (for a layer that has neither)."""
+    try:
+        return layer._kernel
+    except AttributeError as e:
+        raise _missing("Dense._kernel", e) from e
+
+
+def is_unseeded(seed_generator) -> bool:
+    """Whether a `SeedGenerator` was made without a seed (`SeedGenerator._initial_seed is None`):
+    Keras' torch dropout then draws from torch's global generator (`F.dropout`)."""
+    try:
+        return seed_generator._initial_seed is None
+    except AttributeError as e:
+        raise _missing("SeedGenerator._initial_seed", e) from e
+
+
 def strategy_supports_no_merge_call() -> bool:
     """Whether the running tf.distribute strategy can skip `merge_call`
     (`tf.__internal__.distribute.strategy_supports_no_merge_call`)."""
@@ -208,6 +236,10 @@ def check() -> list[str]:
     norm.build((2, 3))
     batch_moments(norm, keras.ops.ones((2, 3)))
     checked.append("BatchNormalization._moments")
+    in_stateless_scope()
+    dense_kernel(dense)
+    is_unseeded(keras.random.SeedGenerator())
+    checked += ["stateless_scope.in_stateless_scope", "Dense._kernel", "SeedGenerator._initial_seed"]
     for path, methods in OVERRIDDEN_TRAINER_METHODS.items():
         module_name, class_name = path.rsplit(".", 1)
         try:

@@ -168,3 +168,116 @@ def test_the_cache_does_not_keep_networks_alive():
     del network
     gc.collect()
     assert gone() is None
+
+
+def _kernel_cases():
+    """(name, layer, input, training) for every layer `torch_kernels` lists, in the plain state it
+    computes directly and in the states it must leave to the layer's own `call`."""
+    from keras_gan.layers import Maxout
+
+    rng = np.random.default_rng(2)
+    flat = rng.normal(size=(6, 12)).astype("float32")
+    image = rng.normal(size=(6, 4, 3, 2)).astype("float32")
+
+    def built(layer, x):
+        layer(x)  # build (through __call__, on the torch tensor's shape)
+        return layer
+
+    lora = built(keras.layers.Dense(5), flat)
+    lora.enable_lora(2)
+    lora.lora_kernel_b.assign(rng.normal(size=lora.lora_kernel_b.shape).astype("float32"))
+    return [
+        ("Dense relu", built(keras.layers.Dense(5, activation="relu"), flat), flat, True),
+        ("Dense sigmoid", built(keras.layers.Dense(5, activation="sigmoid"), flat), flat, True),
+        ("Dense linear, no bias", built(keras.layers.Dense(5, use_bias=False), flat), flat, True),
+        ("Dense with LoRA (the layer's call)", lora, flat, True),
+        ("Maxout", built(Maxout(3, 4), flat), flat, None),
+        ("Dropout unseeded", built(keras.layers.Dropout(0.4), flat), flat, True),
+        ("Dropout unseeded, inference", built(keras.layers.Dropout(0.4), flat), flat, False),
+        ("Dropout seeded (the layer's call)", built(keras.layers.Dropout(0.4, seed=3), flat), flat, True),
+        ("Dropout noise shape (the layer's call)",
+         built(keras.layers.Dropout(0.4, noise_shape=(6, 1)), flat), flat, True),
+        ("Dropout rate 1 (the layer's call)", built(keras.layers.Dropout(1.0), flat), flat, True),
+        ("Flatten", built(keras.layers.Flatten(), image), image, None),
+        ("Flatten channels_first (the layer's call)",
+         built(keras.layers.Flatten(data_format="channels_first"), image), image, None),
+        ("Reshape", built(keras.layers.Reshape((3, 8)), image), image, None),
+        ("Reshape with -1 (the layer's call)", built(keras.layers.Reshape((-1, 4)), image), image, None),
+    ]
+
+
+def test_direct_torch_kernels_are_bitwise_the_layers_call():
+    """Each of `torch_kernels`' direct forms gives the very values (and gradients) of
+    `layer.call`, from the same random state; a subclass (which may override `call`) gets none."""
+    import torch
+
+    from keras_gan.backend.torch_kernels import direct_call
+
+    for name, layer, x, training in _kernel_cases():
+        kwargs = {} if training is None else {"training": training}
+        direct = direct_call(layer)
+        assert direct is not None, name
+        results = []
+        for fn in (direct, layer.call):
+            torch.manual_seed(11)
+            for generator in getattr(layer, "_seed_generators", ()):
+                generator.state.assign(np.array([5, 0], dtype=generator.state.dtype))
+            inputs = torch.tensor(x, requires_grad=True)
+            out = fn(inputs, **kwargs)
+            weights = [v.value for v in layer.trainable_variables]
+            loss = out.square().sum() + 0 * inputs.sum()  # differentiable even when all is dropped
+            grads = torch.autograd.grad(loss, [inputs] + weights, allow_unused=True)
+            results.append([out.detach().numpy()] + [None if g is None else g.numpy() for g in grads])
+        for a, b in zip(*results):
+            if a is None or b is None:
+                assert a is None and b is None, name
+            else:
+                np.testing.assert_array_equal(a, b, err_msg=name)
+    x = torch.ones((2, 3))
+    dropped = direct_call(keras.layers.Dropout(0.5))(x, training=True)
+    assert bool((dropped == 0).any()) and bool((dropped == 2).any())  # it does drop and rescale
+
+    class MyDense(keras.layers.Dense):
+        def call(self, inputs, training=None):
+            return super().call(inputs) * 2
+
+    assert direct_call(MyDense(2)) is None
+
+
+def test_quantized_networks_are_called_as_usual():
+    """`__call__` runs a quantized layer's `quantized_call`, which the lean pass would skip."""
+    from keras_gan.backend.torch_graph import graph_forward
+
+    inp = keras.Input((4,))
+    network = keras.Model(inp, keras.layers.Dense(3)(inp))
+    assert graph_forward(network) is not None
+    quantized = keras.Model(inp, keras.layers.Dense(3)(inp))
+    quantized.quantize("int8")
+    assert graph_forward(quantized) is None
+
+
+def test_lean_loss_trackers_log_what_keras_mean_logs():
+    """`torch_metrics.update_mean` ends with Keras' own totals, counts and results, bitwise;
+    inside a StatelessScope, and for other trackers, it leaves the work to Keras."""
+    import torch
+
+    from keras_gan.backend.torch_metrics import update_mean
+
+    values = [torch.tensor(v, dtype=torch.float32) for v in (0.1, 1e-7, 3.3, -2.25, 1e4, 0.7)]
+    lean, usual = keras.metrics.Mean(), keras.metrics.Mean()
+    for value in values:
+        a = update_mean(lean, value)
+        usual.update_state(value)
+        b = usual.result()
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(lean.total.numpy(), usual.total.numpy())
+    np.testing.assert_array_equal(lean.count.numpy(), usual.count.numpy())
+    before = lean.total.numpy().copy()
+    with keras.StatelessScope() as scope:
+        update_mean(lean, values[0])
+        assert scope.get_current_value(lean.total) is not None  # recorded, not written
+    np.testing.assert_array_equal(lean.total.numpy(), before)
+    summed = keras.metrics.Sum()  # not a Mean: Keras' own update
+    update_mean(summed, values[2])
+    np.testing.assert_allclose(summed.result().numpy(), 3.3, rtol=1e-6)

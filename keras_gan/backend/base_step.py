@@ -59,6 +59,12 @@ class AdversarialTrainStep:
         """Update the loss trackers from the step's `(role, loss, stats)`; return the logs."""
         raise NotImplementedError
 
+    def _tracked(self, tracker, value):
+        """Update one loss tracker with `value` and return its running result (PyTorch does the same
+        arithmetic in place: `keras_gan.backend.torch_metrics`)."""
+        tracker.update_state(value)
+        return tracker.result()
+
     def _record_values(self, values: dict) -> dict:  # pragma: no cover
         """Update the trackers with named values (validation); return the logs."""
         raise NotImplementedError

@@ -14,7 +14,9 @@ The MNIST GAN step makes five such passes.
 What it skips is only what a plain float32 training pass does not need: the
 inputs and outputs, the layers, their weights and their random streams are
 the same, so the results are bitwise equal (tested). Each *leaf* layer (one
-that calls no sublayer) runs its `call` directly, with the network's
+that calls no sublayer) runs its `call` directly (or, for Dense, Maxout,
+Dropout, Flatten and Reshape, the same torch calls without Keras' op dispatch:
+`keras_gan.backend.torch_kernels`), with the network's
 `training` flag where its `call` takes one; a layer with sublayers (a nested
 model, a block) is still called through `__call__`, which passes `training`
 on to what it calls. A network this cannot honour gets `None` from
@@ -28,6 +30,8 @@ on to what it calls. A network this cannot honour gets `None` from
   outside Keras that overrides `compute_mask`): masks travel through
   `__call__`;
 - a leaf layer with an activity regularizer (`__call__` adds its loss);
+- a quantized or rematerialized layer (`__call__` runs `quantized_call` /
+  `rematerialized_call` instead of `call`);
 - more than one output tensor.
 
 At call time, inputs that are not float32 torch tensors of the Input's rank
@@ -43,6 +47,7 @@ import keras
 import torch
 
 from keras_gan import compat
+from keras_gan.backend import torch_kernels
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _NOT_ELIGIBLE = object()
@@ -70,8 +75,11 @@ class GraphForward:
         self.input_ranks = [len(t.shape) for t in keras.tree.flatten(network.inputs)]
         self.nodes = []
         for layer, arguments, output_ids, has_training in nodes:
-            leaf = not compat.sublayers(layer)  # a layer with sublayers keeps its __call__
-            self.nodes.append((layer, leaf, arguments, output_ids, has_training))
+            if compat.sublayers(layer):  # a layer with sublayers keeps its __call__
+                call = layer
+            else:  # a leaf runs its `call`, or the same torch calls without Keras' op dispatch
+                call = torch_kernels.direct_call(layer) or layer.call
+            self.nodes.append((call, arguments, output_ids, has_training))
 
     def _takes(self, flat) -> bool:
         return len(flat) == len(self.input_ids) and all(
@@ -83,11 +91,11 @@ class GraphForward:
         if not self._takes(flat):
             return self._network()(inputs, training=training)
         values = dict(zip(self.input_ids, flat))
-        for layer, leaf, arguments, output_ids, has_training in self.nodes:
+        for call, arguments, output_ids, has_training in self.nodes:
             args, kwargs = arguments.fill_in(values)
             if has_training:
                 kwargs["training"] = training
-            outputs = layer.call(*args, **kwargs) if leaf else layer(*args, **kwargs)
+            outputs = call(*args, **kwargs)
             if len(output_ids) == 1:
                 values[output_ids[0]] = outputs
             else:
@@ -100,6 +108,9 @@ def _eligible(network: keras.Model, graph) -> bool:
         return False
     layers = compat.flatten_layers(network)
     if not all(_float32(layer) for layer in layers) or any(_creates_masks(layer) for layer in layers):
+        return False
+    if any(getattr(layer, "quantization_mode", None) is not None or getattr(layer, "_remat_mode", None) is not None
+           for layer in layers):  # __call__ dispatches these to quantized_call / rematerialized_call
         return False
     return all(getattr(layer, "activity_regularizer", None) is None for layer in layers)
 

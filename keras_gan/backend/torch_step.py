@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from keras_gan.backend import torch_adam, torch_allocator
+from keras_gan.backend import torch_adam, torch_allocator, torch_metrics
 from keras_gan.backend.base_step import LoopTrainStep
 from keras_gan.backend.torch_graph import call_network
 from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
@@ -145,6 +145,10 @@ class TorchGANTrainStep(LoopTrainStep):
             with torch.no_grad():
                 _apply(optimizer, grads, variables)
         return _logged(loss, stats)
+
+    def _tracked(self, tracker, value):
+        """A running mean's update and result, in place (`keras_gan.backend.torch_metrics`)."""
+        return torch_metrics.update_mean(tracker, value)
 
     def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate` (also what `fit` runs for validation), leaving torch's global

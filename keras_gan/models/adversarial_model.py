@@ -40,6 +40,14 @@ _NO_BATCHES = ("fit() got no training batch: the data is empty (an empty array, 
                "nothing, e.g. after .take(0) or a filter that drops everything). Check the data source.")
 
 
+def _mean_of(values: list):
+    """The float32 mean of a step's values of one logged quantity (one value is its own mean:
+    no stack / mean ops, which eager PyTorch pays for on every step)."""
+    if len(values) == 1:
+        return ops.cast(values[0], "float32")
+    return ops.mean(ops.stack([ops.cast(v, "float32") for v in values]))
+
+
 class _NonFiniteLossGuard(keras.callbacks.Callback):
     """Stops `fit` at the first batch whose logged losses are not finite."""
 
@@ -220,8 +228,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
         """Update each tracker with its value of `values`; return the running results."""
         logs = {}
         for name, tracker in self._trackers.items():
-            tracker.update_state(values[name])
-            logs[name] = tracker.result()
+            logs[name] = self._tracked(tracker, values[name])
         return logs
 
     def _step_metrics(self, step_stats) -> dict:
@@ -236,10 +243,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
             grouped.setdefault(f"{role}_loss", []).append(loss)
             for name, value in stats.items():
                 grouped.setdefault(name, []).append(value)
-        return {
-            name: ops.mean(ops.stack([ops.cast(v, "float32") for v in vals]))
-            for name, vals in grouped.items()
-        }
+        return {name: _mean_of(vals) for name, vals in grouped.items()}
 
     # ------------------------------------------------------------- variables
     def _role_network(self, role: str) -> keras.Model:
