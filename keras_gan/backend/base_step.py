@@ -59,7 +59,7 @@ class AdversarialTrainStep:
         """Update the loss trackers from the step's `(role, loss, stats)`; return the logs."""
         raise NotImplementedError
 
-    def _tracked(self, tracker, value):
+    def _update_tracker(self, tracker, value):
         """Update one loss tracker with `value` and return its running result (PyTorch does the same
         arithmetic in place: `keras_gan.backend.torch_metrics`)."""
         tracker.update_state(value)

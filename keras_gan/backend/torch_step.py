@@ -146,7 +146,7 @@ class TorchGANTrainStep(LoopTrainStep):
                 _apply(optimizer, grads, variables)
         return _logged(loss, stats)
 
-    def _tracked(self, tracker, value):
+    def _update_tracker(self, tracker, value):
         """A running mean's update and result, in place (`keras_gan.backend.torch_metrics`)."""
         return torch_metrics.update_mean(tracker, value)
 

@@ -228,7 +228,7 @@ class AdversarialModel(GANTrainStep, keras.Model):
         """Update each tracker with its value of `values`; return the running results."""
         logs = {}
         for name, tracker in self._trackers.items():
-            logs[name] = self._tracked(tracker, values[name])
+            logs[name] = self._update_tracker(tracker, values[name])
         return logs
 
     def _step_metrics(self, step_stats) -> dict:
