@@ -381,3 +381,17 @@ def test_torch_updates_record_no_graph_for_the_other_network():
     generator_calls = [grad for is_g, grad in seen if is_g]
     assert generator_calls == [False, True]  # D's update (no graph), then G's update (its graph)
     assert all(v.value.requires_grad for v in gan.generator.trainable_variables + gan.discriminator.trainable_variables)
+
+
+def test_a_logged_quantity_is_averaged_to_one_scalar_per_step():
+    """A step's values of one logged quantity become one float32 scalar: the mean over the
+    updates and over the elements of each (a custom stat may be a vector); a single scalar as it is."""
+    from keras_gan.models.adversarial_model import _mean_of
+
+    ops = keras.ops
+    single = _mean_of([ops.convert_to_tensor(np.float32(0.25))])
+    assert tuple(ops.shape(single)) == () and float(to_numpy(single)) == 0.25
+    vector = _mean_of([ops.convert_to_tensor(np.array([0, 0, 0, 4], "float32"))])
+    assert tuple(ops.shape(vector)) == () and float(to_numpy(vector)) == 1.0
+    pair = _mean_of([ops.convert_to_tensor(np.float32(1.0)), ops.convert_to_tensor(np.float64(2.0))])
+    assert keras.backend.standardize_dtype(pair.dtype) == "float32" and float(to_numpy(pair)) == 1.5

@@ -233,6 +233,9 @@ def test_direct_torch_kernels_are_bitwise_the_layers_call():
                 assert a is None and b is None, name
             else:
                 np.testing.assert_array_equal(a, b, err_msg=name)
+    maxout = next(layer for name, layer, *_ in _kernel_cases() if name == "Maxout")
+    with pytest.raises(ValueError, match="empty"):  # keras.ops.max's error on an empty batch, kept
+        direct_call(maxout)(torch.zeros((0, 12)))
     x = torch.ones((2, 3))
     dropped = direct_call(keras.layers.Dropout(0.5))(x, training=True)
     assert bool((dropped == 0).any()) and bool((dropped == 2).any())  # it does drop and rescale
@@ -245,15 +248,26 @@ def test_direct_torch_kernels_are_bitwise_the_layers_call():
 
 
 def test_quantized_networks_are_called_as_usual():
-    """`__call__` runs a quantized layer's `quantized_call`, which the lean pass would skip."""
-    from keras_gan.backend.torch_graph import graph_forward
+    """`__call__` runs a quantized layer's `quantized_call`, which the lean pass would skip: a
+    network quantized before its first pass is not eligible, and one quantized after it (train,
+    then quantize the generator) is called through `__call__` from then on."""
+    import torch
+
+    from keras_gan.backend.torch_graph import call_network, graph_forward
 
     inp = keras.Input((4,))
-    network = keras.Model(inp, keras.layers.Dense(3)(inp))
-    assert graph_forward(network) is not None
     quantized = keras.Model(inp, keras.layers.Dense(3)(inp))
     quantized.quantize("int8")
     assert graph_forward(quantized) is None
+    x = torch.tensor(np.random.default_rng(3).normal(size=(5, 4)).astype("float32"))
+    # EinsumDense has no direct torch form: only the network-level check can route it to __call__
+    hidden = keras.layers.EinsumDense("ab,bc->ac", output_shape=8, bias_axes="c")(inp)
+    later = keras.Model(inp, keras.layers.Dense(3, activation="relu")(hidden))
+    assert graph_forward(later) is not None
+    call_network(later, x, True)  # cached
+    later.quantize("int8")
+    usual = later(x, training=False).detach().numpy()
+    np.testing.assert_array_equal(call_network(later, x, False).detach().numpy(), usual)
 
 
 def test_lean_loss_trackers_log_what_keras_mean_logs():
@@ -281,3 +295,29 @@ def test_lean_loss_trackers_log_what_keras_mean_logs():
     summed = keras.metrics.Sum()  # not a Mean: Keras' own update
     update_mean(summed, values[2])
     np.testing.assert_allclose(summed.result().numpy(), 3.3, rtol=1e-6)
+
+
+def test_fit_logs_through_the_lean_trackers(monkeypatch):
+    """`fit` on torch updates its trackers through `torch_metrics.update_mean`, and the epoch's
+    logs are the running means of the steps' values."""
+    import keras_gan
+    from keras_gan import networks
+    from keras_gan.backend import torch_metrics
+
+    calls = []
+    real = torch_metrics.update_mean
+
+    def counting(tracker, value):
+        calls.append(tracker.name)
+        return real(tracker, value)
+
+    monkeypatch.setattr(torch_metrics, "update_mean", counting)
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.mnist_generator(), networks.mnist_discriminator(), seed=0)
+    gan.compile()
+    data = np.random.default_rng(0).uniform(0, 1, (20, 28, 28, 1)).astype("float32")
+    history = gan.fit(data, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    assert sorted(set(calls)) == sorted(gan.metric_names) and len(calls) == 2 * len(gan.metric_names)
+    for tracker in gan.metrics:  # two steps: count 2, and the logged mean is total / 2
+        assert float(tracker.count.numpy()) == 2.0
+        np.testing.assert_allclose(history.history[tracker.name][0], float(tracker.total.numpy()) / 2, rtol=1e-6)

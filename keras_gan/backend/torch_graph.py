@@ -31,7 +31,8 @@ on to what it calls. A network this cannot honour gets `None` from
   `__call__`;
 - a leaf layer with an activity regularizer (`__call__` adds its loss);
 - a quantized or rematerialized layer (`__call__` runs `quantized_call` /
-  `rematerialized_call` instead of `call`);
+  `rematerialized_call` instead of `call`), checked on every call, so a
+  network quantized after its first training step is called as usual;
 - more than one output tensor.
 
 At call time, inputs that are not float32 torch tensors of the Input's rank
@@ -74,6 +75,7 @@ class GraphForward:
         self.input_ids, self.output_ids, nodes = graph
         self.input_ranks = [len(t.shape) for t in keras.tree.flatten(network.inputs)]
         self.nodes = []
+        self.layers = [layer for layer, *_ in nodes]
         for layer, arguments, output_ids, has_training in nodes:
             if compat.sublayers(layer):  # a layer with sublayers keeps its __call__
                 call = layer
@@ -86,9 +88,14 @@ class GraphForward:
             isinstance(x, torch.Tensor) and x.dtype == torch.float32 and x.dim() == rank
             for x, rank in zip(flat, self.input_ranks))
 
+    def _dispatched_by_call(self) -> bool:
+        """Whether a layer was quantized or set to rematerialize since the network was cached:
+        `__call__` then runs `quantized_call` / `rematerialized_call`, not `call`."""
+        return any(_dispatched_by_call(layer) for layer in self.layers)
+
     def __call__(self, inputs, training: bool):
         flat = keras.tree.flatten(inputs)
-        if not self._takes(flat):
+        if not self._takes(flat) or self._dispatched_by_call():
             return self._network()(inputs, training=training)
         values = dict(zip(self.input_ids, flat))
         for call, arguments, output_ids, has_training in self.nodes:
@@ -103,14 +110,19 @@ class GraphForward:
         return values[self.output_ids[0]]
 
 
+def _dispatched_by_call(layer) -> bool:
+    """A quantized or rematerialized layer: its `__call__` runs `quantized_call` /
+    `rematerialized_call` instead of `call`."""
+    return getattr(layer, "quantization_mode", None) is not None or getattr(layer, "_remat_mode", None) is not None
+
+
 def _eligible(network: keras.Model, graph) -> bool:
     if graph is None or len(graph[1]) != 1:  # one output tensor: nothing to re-pack
         return False
     layers = compat.flatten_layers(network)
     if not all(_float32(layer) for layer in layers) or any(_creates_masks(layer) for layer in layers):
         return False
-    if any(getattr(layer, "quantization_mode", None) is not None or getattr(layer, "_remat_mode", None) is not None
-           for layer in layers):  # __call__ dispatches these to quantized_call / rematerialized_call
+    if any(_dispatched_by_call(layer) for layer in layers):
         return False
     return all(getattr(layer, "activity_regularizer", None) is None for layer in layers)
 

@@ -13,8 +13,9 @@ layer's own `call` does through `keras.ops` on float32 torch tensors, so the
 results are bitwise equal (tested in `tests/test_torch_graph.py`). A layer
 is only handled when its exact class is listed (a subclass may override
 `call`) and, at call time, it is in the plain state the function assumes;
-anything else (LoRA, quantization, seeded dropout, a noise shape,
-channels-first flattening) is run by the layer's own `call`.
+anything else (LoRA, seeded dropout, a noise shape, channels-first
+flattening, an empty maxout batch) is run by the layer's own `call`, and a
+quantized Dense by its `__call__` (which runs `quantized_call`).
 """
 
 from __future__ import annotations
@@ -30,13 +31,11 @@ from keras_gan import compat
 from keras_gan.layers.maxout import Maxout
 
 
-def _plain_dense(layer) -> bool:
-    return not layer.lora_enabled and layer.quantization_mode is None
-
-
 def _dense(layer, inputs, training=None):
     """`Dense.call`: matmul, bias add, activation (kept as the layer's: it may be any callable)."""
-    if not _plain_dense(layer):
+    if layer.quantization_mode is not None:
+        return layer(inputs)  # __call__ runs quantized_call (torch_graph already leaves such networks to __call__)
+    if layer.lora_enabled:
         return layer.call(inputs)
     x = torch.matmul(inputs, compat.dense_kernel(layer).value)
     if layer.bias is not None:
@@ -50,6 +49,8 @@ def _dense(layer, inputs, training=None):
 
 def _maxout(layer, inputs, training=None):
     """`Maxout.call`: one affine map, grouped by unit, max over the pieces."""
+    if inputs.shape[0] == 0:
+        return layer.call(inputs)  # keras.ops.max raises on an empty batch; torch.amax would not
     z = torch.add(torch.matmul(inputs, layer.kernel.value), layer.bias.value)
     return torch.amax(torch.reshape(z, (-1, layer.units, layer.pieces)), dim=-1)
 

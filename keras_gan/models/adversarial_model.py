@@ -41,9 +41,9 @@ _NO_BATCHES = ("fit() got no training batch: the data is empty (an empty array, 
 
 
 def _mean_of(values: list):
-    """The float32 mean of a step's values of one logged quantity (one value is its own mean:
-    no stack / mean ops, which eager PyTorch pays for on every step)."""
-    if len(values) == 1:
+    """The float32 mean (a scalar) of a step's values of one logged quantity. One scalar value is
+    its own mean: no stack / mean ops, which eager PyTorch pays for on every step."""
+    if len(values) == 1 and len(ops.shape(values[0])) == 0:
         return ops.cast(values[0], "float32")
     return ops.mean(ops.stack([ops.cast(v, "float32") for v in values]))
 
