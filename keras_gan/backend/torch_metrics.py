@@ -18,22 +18,25 @@ import torch
 from keras_gan import compat
 
 
-def _plain(tracker, value) -> bool:
-    """A `keras.metrics.Mean` (exact class) of float32, a 0-d float32 tensor on its device, and no
-    stateless scope (which must record the new values instead of writing them)."""
+def _plain_total(tracker, value):
+    """The tensor of `tracker.total` when the in-place update applies: a `keras.metrics.Mean`
+    (exact class) of float32, a 0-d float32 `value` on its device, and no stateless scope (which
+    must record the new values instead of writing them); else None."""
     if type(tracker) is not keras.metrics.Mean or compat.in_stateless_scope():
-        return False
+        return None
     total = tracker.total.value
-    return (isinstance(value, torch.Tensor) and value.dim() == 0 and value.dtype == torch.float32
-            and total.dtype == torch.float32 and value.device == total.device)
+    plain = (isinstance(value, torch.Tensor) and value.dim() == 0 and value.dtype == torch.float32
+             and total.dtype == torch.float32 and value.device == total.device)
+    return total if plain else None
 
 
 def update_mean(tracker, value):
     """`tracker.update_state(value)`, then `tracker.result()`."""
-    if not _plain(tracker, value):
+    total = _plain_total(tracker, value)
+    if total is None:
         tracker.update_state(value)
         return tracker.result()
-    total, count = tracker.total.value, tracker.count.value
+    count = tracker.count.value
     with torch.no_grad():
         total.add_(value.detach())
         count.add_(1.0)
