@@ -7,9 +7,11 @@ from keras_gan.models import (
     AdversarialModel,
     ConditionalGAN,
     Pix2Pix,
+    WGANGP,
     generator_average,
     with_generator_average,
 )
+from keras_gan.backend import Step
 from keras_gan.version import __version__
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "ConditionalGAN",
     "Maxout",
     "Pix2Pix",
+    "Step",
+    "WGANGP",
     "__version__",
     "callbacks",
     "datasets",

@@ -196,6 +196,15 @@ def functional_graph(network):
     return inputs, outputs, nodes
 
 
+def functional_calls() -> tuple:
+    """`Functional.call` and `Sequential.call`: the `call` of a network built from layers."""
+    try:
+        from keras.src.models.functional import Functional
+    except ImportError as e:
+        raise _missing("keras.src.models.functional.Functional", e) from e
+    return (Functional.call, keras.Sequential.call)
+
+
 def sublayers(layer) -> list:
     """The layers `layer` tracks directly (`Layer._layers`): those its `call` may call itself."""
     try:

@@ -19,6 +19,9 @@ def run_step(inputs: dict, network: str) -> dict:
     import keras_gan
     from keras_gan import networks
 
+    if network == "wgan":
+        return run_wgan_gp_step(inputs)
+
     class FixedNoiseGAN(keras_gan.GAN):
         def sample_latent(self, batch_size, index=0):
             return ops.convert_to_tensor(inputs[f"{network}_z{index}"])
@@ -41,6 +44,32 @@ def run_step(inputs: dict, network: str) -> dict:
     return out
 
 
+def run_wgan_gp_step(inputs: dict) -> dict:
+    """One WGAN-GP step (n_critic = d_steps critic updates with the gradient penalty, then G's),
+    noise and interpolation weights injected: the penalty's second-order gradient included."""
+    from keras import ops
+
+    import keras_gan
+    from keras_gan import networks
+
+    class FixedNoiseWGANGP(keras_gan.WGANGP):
+        def sample_latent(self, batch_size, index=0):
+            return ops.convert_to_tensor(inputs[f"wgan_z{index}"])
+
+        def gradient_penalty(self, step, real, fake, epsilon=None):
+            self.penalties = getattr(self, "penalties", 0) + 1
+            index = (self.penalties - 1) % int(inputs["d_steps"])
+            return super().gradient_penalty(step, real, fake, ops.convert_to_tensor(inputs[f"wgan_eps{index}"]))
+
+    model = FixedNoiseWGANGP(networks.dcgan_generator(latent_dim=16, width=8),
+                             networks.dcgan_discriminator(width=8, dropout=0.0), n_critic=int(inputs["d_steps"]))
+    nets = {"g": model.generator, "d": model.discriminator}
+    assign_weights(nets, inputs, prefix="wgan_")
+    compile_with_sgd(model, 0.1, momentum=0.5)
+    history = model.fit(inputs["real"], batch_size=len(inputs["real"]), epochs=1, shuffle=False, verbose=0)
+    return {**last_logs(history, prefix="wgan_"), **dump_weights(nets, prefix="wgan_")}
+
+
 def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
     """Initial weights, a real batch and the noise of every update, drawn with numpy."""
     from keras_gan import networks
@@ -55,6 +84,8 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
                  networks.dcgan_discriminator(width=8, dropout=0.0)),
         "sim": (networks.mnist_generator(latent_dim=16, hidden_units=64),
                 networks.mnist_discriminator(units=32, pieces=5, input_dropout=0.0, hidden_dropout=0.0)),
+        "wgan": (networks.dcgan_generator(latent_dim=16, width=8),
+                 networks.dcgan_discriminator(width=8, dropout=0.0)),
     }
     for name, (g, d) in pairs.items():
         inputs.update(random_initial_weights(rng, {"g": g, "d": d}, prefix=f"{name}_"))
@@ -63,12 +94,14 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
             continue
         for i in range(d_steps + 1):
             inputs[f"{name}_z{i}"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (m, 16)).astype("float32")
+            if name == "wgan" and i < d_steps:
+                inputs[f"wgan_eps{i}"] = rng.uniform(0, 1, (m, 1, 1, 1)).astype("float32")
     return inputs
 
 
 if __name__ == "__main__":
     data = dict(np.load(sys.argv[1]))
     result = {}
-    for net in ("mlp", "conv", "sim"):
+    for net in ("mlp", "conv", "sim", "wgan"):
         result.update(run_step(data, net))
     np.savez(sys.argv[2], **result)

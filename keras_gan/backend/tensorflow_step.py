@@ -1,13 +1,13 @@
-"""TensorFlow plumbing: `tf.GradientTape` per update, inside Keras' `tf.function`.
+"""TensorFlow plumbing of the step primitives (`keras_gan.backend.step`): `tf.GradientTape`.
 
 Keras compiles `train_step` with `tf.function(jit_compile=...)`, so the whole
-alternating step (k discriminator updates, then one generator update) becomes
-one XLA program when `jit_compile` is on.
+step (k discriminator updates, then one generator update) becomes one XLA
+program when `jit_compile` is on.
 
-A "forward" plan entry is recorded on its own tape; the D update sees its
-output through `tf.stop_gradient`, and the G update re-enters that tape
-(recording continues where it stopped), so G's gradient flows back through
-the step's one generator pass.
+`step.forward` records its pass on its own tape; another network's update sees
+the output through `tf.stop_gradient`, and its own network's update re-enters
+that tape (recording continues where it stopped), so the gradient flows back
+through the step's one pass.
 
 Under a `tf.distribute` strategy (e.g. `MirroredStrategy`) each replica runs
 this step on its shard of the batch. The skip-if-non-finite decision is taken
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_gan.backend.base_step import LoopTrainStep
+from keras_gan.backend.step import BaseTrainer, Step, split_loss
 from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan import compat
 
@@ -82,12 +82,80 @@ def _replica_id_in_context():
     return 0 if context is None else context.replica_id_in_sync_group
 
 
-class TensorFlowGANTrainStep(LoopTrainStep):
+def replica_position() -> tuple[int, int]:
+    """`(replicas, replica_id)`: inside `strategy.run`, this replica's place among the others."""
+    context = tf.distribute.get_replica_context()
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if context is None or replicas == 1:
+        return 1, 0
+    return replicas, context.replica_id_in_sync_group
+
+
+def _per_replica(loss):
+    """The loss whose gradient the all-reduce sums into the global mean's: each replica's loss
+    divided by the number of replicas (as Keras' own trainer does)."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
+class TensorFlowStep(Step):
+    """The step primitives on TensorFlow (see `keras_gan.backend.step.Step`)."""
+
+    def forward(self, network, fn, *inputs):
+        tape = tf.GradientTape()
+        with tape:
+            output = fn(*inputs)
+        self._remember_forward(output, network, tape)
+        return output
+
+    def update(self, network, loss_fn, *inputs):
+        optimizer = self._optimizer(network)
+        inputs, own = self._sort_inputs(network, inputs, cut=tf.stop_gradient)
+        tapes = {id(tape): tape for _, tape in own}
+        if len(tapes) > 1:
+            raise ValueError("step.update can differentiate through one step.forward pass of a network; "
+                             "combine the network's outputs in one forward.")
+        # Re-enter the forward pass's tape, so the gradient flows back through that pass.
+        tape = next(iter(tapes.values())) if tapes else tf.GradientTape()
+        with tape:
+            loss, aux = split_loss(loss_fn(*inputs))
+            scaled = optimizer.scale_loss(_per_replica(loss))  # loss scaling under mixed_float16
+        grads = tape.gradient(scaled, network.trainable_variables)
+        _apply_if_finite(optimizer, grads, network.trainable_variables, loss)
+        return loss, aux
+
+    def update_together(self, loss_fn, *inputs):
+        model = self.model
+        pairs = (("d", model.discriminator, model.d_optimizer), ("g", model.generator, model.g_optimizer))
+        with tf.GradientTape(persistent=True) as tape:
+            (d_loss, g_loss), aux = split_loss(loss_fn(*inputs))
+            losses = {"d": d_loss, "g": g_loss}
+            scaled = {role: optimizer.scale_loss(_per_replica(losses[role])) for role, _, optimizer in pairs}
+        grads = {role: tape.gradient(scaled[role], network.trainable_variables) for role, network, _ in pairs}
+        del tape
+        for role, network, optimizer in pairs:
+            _apply_if_finite(optimizer, grads[role], network.trainable_variables, losses[role])
+        return (d_loss, g_loss), aux
+
+    def input_gradient(self, fn, x):
+        with tf.GradientTape() as tape:  # nested in the update's tape, which records it
+            tape.watch(x)
+            output = tf.reduce_sum(fn(x))
+        return tape.gradient(output, x)
+
+
+class TensorFlowTrainer(BaseTrainer):
+    """Keras' `train_step` / `test_step` on TensorFlow for an `AdversarialModel`."""
+
     def train_step(self, data):
-        if self._replica_position()[0] > 1:  # each replica its own dropout masks (replica_streams)
+        if replica_position()[0] > 1:  # each replica its own dropout masks (replica_streams)
             latent = getattr(self, "seed_generator", None)
             give_each_replica_its_own_streams(self, _replica_id_in_context, keep=[latent] if latent else [])
-        return _reducible_logs(super().train_step(data))
+        return _reducible_logs(self._record_values(self.adversarial_step(TensorFlowStep(self), data)))
+
+    def test_step(self, data):
+        """`evaluate` / validation: the model's held-out quantities, no update."""
+        return _reducible_logs(self._record_values(self.validation_step(data), complete=False))
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras' pre-build, given one worker's local batch under `MultiWorkerMirroredStrategy`.
@@ -104,55 +172,3 @@ class TensorFlowGANTrainStep(LoopTrainStep):
                 lambda v: self.distribute_strategy.experimental_local_results(v)[0]
                 if isinstance(v, tf.distribute.DistributedValues) else v, batch)
             return super()._maybe_symbolic_build(data_batch=local)
-    def _run_forward(self, objective):
-        """Record the forward pass on its own tape: `(output, tape)`."""
-        tape = tf.GradientTape()
-        with tape:
-            output = objective()
-        return output, tape
-
-    def _role_update(self, role, objective, shared):
-        variables = self._role_variables(role)
-        optimizer = self._role_optimizer(role)
-        if shared is not None and role == "g":
-            # Re-enter the forward pass's tape, so G's gradient flows back through that pass.
-            output, tape = shared
-            call = lambda: objective(output)  # noqa: E731
-        else:
-            tape = tf.GradientTape()
-            call = objective if shared is None else (lambda: objective(tf.stop_gradient(shared[0])))
-        with tape:
-            loss, stats = call()
-            # Replicas' gradients are summed by the all-reduce: divide each
-            # replica's loss by their number so the sum is the global mean
-            # (as Keras' own trainer does). Then loss scaling (mixed_float16).
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
-        grads = tape.gradient(scaled, variables)
-        _apply_if_finite(optimizer, grads, variables, loss)
-        return loss, stats
-
-    def test_step(self, data):
-        """`evaluate` / validation: the model's held-out quantities, no update."""
-        return _reducible_logs(self._record_values(self._validation_values(data)))
-
-    def _joint_update(self, objective):
-        """Both networks' gradients at the same parameters, then both updates."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        with tf.GradientTape(persistent=True) as tape:
-            (d_loss, g_loss), stats = objective()
-            scaled = {role: self._role_optimizer(role).scale_loss(loss / replicas if replicas > 1 else loss)
-                      for role, loss in (("d", d_loss), ("g", g_loss))}
-        grads = {role: tape.gradient(scaled[role], self._role_variables(role)) for role in ("d", "g")}
-        del tape
-        for role, loss in (("d", d_loss), ("g", g_loss)):
-            _apply_if_finite(self._role_optimizer(role), grads[role], self._role_variables(role), loss)
-        return [("d", d_loss, stats), ("g", g_loss, {})]
-
-    def _replica_position(self):
-        """`(replicas, replica_id)`: inside `strategy.run`, this replica's place among the others."""
-        context = tf.distribute.get_replica_context()
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if context is None or replicas == 1:
-            return 1, 0
-        return replicas, context.replica_id_in_sync_group

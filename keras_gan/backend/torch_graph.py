@@ -41,6 +41,7 @@ At call time, inputs that are not float32 torch tensors of the Input's rank
 
 from __future__ import annotations
 
+import types
 import weakref
 from typing import Callable
 
@@ -93,9 +94,13 @@ class GraphForward:
         `__call__` then runs `quantized_call` / `rematerialized_call`, not `call`."""
         return any(_dispatched_by_call(layer) for layer in self.layers)
 
-    def __call__(self, inputs, training: bool):
+    def __call__(self, inputs, training: bool, fallback: Callable | None = None):
+        """The network's output; inputs it cannot take go to `fallback(inputs, training)`
+        (default: the network's `__call__`)."""
         flat = keras.tree.flatten(inputs)
         if not self._takes(flat) or self._dispatched_by_call():
+            if fallback is not None:
+                return fallback(inputs, training)
             return self._network()(inputs, training=training)
         values = dict(zip(self.input_ids, flat))
         for call, arguments, output_ids, has_training in self.nodes:
@@ -149,3 +154,28 @@ def call_network(network: keras.Model, inputs, training: bool):
     if forward is None:
         return network(inputs, training=training)
     return forward(inputs, training)
+
+
+def _call_through_graph(network, inputs, training=None, mask=None, **kwargs):
+    """A network's `call`, through `graph_forward` where it applies (bound to the network by
+    `route_calls_through_graph`); anything else goes to the class's own `call`."""
+    own_call = type(network).call
+    forward = graph_forward(network)
+    if forward is None or mask is not None or kwargs:
+        return own_call(network, inputs, training=training, mask=mask, **kwargs)
+    return forward(inputs, training, fallback=lambda x, t: own_call(network, x, training=t))
+
+
+def route_calls_through_graph(*networks: keras.Model) -> None:
+    """Make `network(inputs)` run the lean pass for each Functional / Sequential network.
+
+    Why: so a model's train step can call its networks plainly (`self.discriminator(x)`) and
+    still skip Keras' per-layer `__call__` work on eager PyTorch. Keras' `Layer.__call__` runs
+    `self.call`, so an instance attribute `call` (a method bound to the network, which
+    `copy.deepcopy` rebinds to the copy) takes the lean pass; `__call__`'s own work for the
+    network (input conversion, training flag, quantization dispatch) still runs. Idempotent.
+    """
+    plain_calls = compat.functional_calls()
+    for network in networks:
+        if "call" not in vars(network) and type(network).call in plain_calls:  # not a subclass's own call
+            network.call = types.MethodType(_call_through_graph, network)

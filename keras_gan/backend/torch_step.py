@@ -1,9 +1,9 @@
-"""PyTorch plumbing: `torch.autograd.grad` per update.
+"""PyTorch plumbing of the step primitives (`keras_gan.backend.step`): `torch.autograd.grad`.
 
-A "forward" plan entry is run once with autograd on; its output goes to the
-D update detached and to the G update as it is, so `autograd.grad` of G's
-loss walks back through that one pass (the reference pix2pix's
-`forward()` / `backward_D` / `backward_G`).
+`step.forward` runs its function once with autograd on; its output goes to the
+other network's update detached and to its own network's update as it is, so
+`autograd.grad` of that loss walks back through the one pass (the reference
+pix2pix's `forward()` / `backward_D` / `backward_G`).
 
 `autograd.grad` (rather than `loss.backward()`) returns gradients for exactly
 the updated network's parameters and never accumulates `.grad` on the other
@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 
 from keras_gan.backend import torch_adam, torch_allocator, torch_metrics
-from keras_gan.backend.base_step import LoopTrainStep
-from keras_gan.backend.torch_graph import call_network
+from keras_gan.backend.step import BaseTrainer, Step, split_loss
+from keras_gan.backend.torch_graph import route_calls_through_graph
 from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan.backend.torch_collectives import distributed as _distributed
 
@@ -80,13 +80,79 @@ class _not_recorded:
         return False
 
 
-class TorchGANTrainStep(LoopTrainStep):
-    """The PyTorch step; under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's
-    gradients are averaged over the ranks before its update, every rank starts from rank 0's
-    state, each rank draws its own slice of the global batch's noise and its own dropout masks. A
+def replica_position() -> tuple[int, int]:
+    """`(replicas, replica_id)`: the ranks of a `torch.distributed` job, else `(1, 0)`."""
+    if _distributed():
+        return torch.distributed.get_world_size(), torch.distributed.get_rank()
+    return 1, 0
+
+
+class TorchStep(Step):
+    """The step primitives on PyTorch (see `keras_gan.backend.step.Step`)."""
+
+    def forward(self, network, fn, *inputs):
+        output = fn(*inputs)  # autograd records the pass; the graph is kept for network's update
+        self._remember_forward(output, network, None)
+        return output
+
+    def update(self, network, loss_fn, *inputs):
+        optimizer = self._optimizer(network)
+        inputs, _ = self._sort_inputs(network, inputs, cut=lambda t: t.detach())
+        variables = network.trainable_variables
+        own = {id(v) for v in variables}  # a variable both networks share stays differentiable
+        with _not_recorded([v for v in self._other(network).trainable_variables if id(v) not in own]):
+            loss, aux = split_loss(loss_fn(*inputs))
+        grads = torch.autograd.grad(optimizer.scale_loss(loss), [v.value for v in variables])
+        grads, finite = _average_over_ranks(grads, loss)
+        if finite:  # a non-finite loss skips the update; `fit` then stops with a clear error
+            with torch.no_grad():
+                _apply(optimizer, grads, variables)
+        return _logged(loss, aux)
+
+    def update_together(self, loss_fn, *inputs):
+        (d_loss, g_loss), aux = split_loss(loss_fn(*inputs))
+        model = self.model
+        d_vars, g_vars = model.discriminator.trainable_variables, model.generator.trainable_variables
+        d_grads = torch.autograd.grad(model.d_optimizer.scale_loss(d_loss), [v.value for v in d_vars],
+                                      retain_graph=True)
+        g_grads = torch.autograd.grad(model.g_optimizer.scale_loss(g_loss), [v.value for v in g_vars])
+        d_grads, d_finite = _average_over_ranks(d_grads, d_loss)
+        g_grads, g_finite = _average_over_ranks(g_grads, g_loss)
+        with torch.no_grad():  # both gradients were taken before either in-place update
+            for optimizer, grads, variables, finite in ((model.d_optimizer, d_grads, d_vars, d_finite),
+                                                        (model.g_optimizer, g_grads, g_vars, g_finite)):
+                if finite:
+                    _apply(optimizer, grads, variables)
+        d_loss, aux = _logged(d_loss, aux)
+        return (d_loss, _logged(g_loss, {})[0]), aux
+
+    def input_gradient(self, fn, x):
+        if not x.requires_grad:  # a constant (data, a detached sample): differentiate from here
+            x = x.detach().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(torch.sum(fn(x)), x, create_graph=True)
+        return gradient
+
+
+class TorchTrainer(BaseTrainer):
+    """Keras' `train_step` / `test_step` on PyTorch for an `AdversarialModel`.
+
+    Under `torch.distributed` (gloo on CPU, NCCL on GPU) each network's gradients are averaged
+    over the ranks before its update, every rank starts from rank 0's state, each rank draws its
+    own slice of the global batch's noise and its own dropout masks. A
     `keras_gan.layers.BatchNormalization(synchronized=True)` (the pix2pix networks') takes its
     statistics over the global batch, as SyncBatchNorm does; Keras' own BatchNormalization
     normalises each rank's shard alone (DDP without SyncBatchNorm)."""
+
+    def train_step(self, data):
+        route_calls_through_graph(self.generator, self.discriminator)
+        return self._record_values(self.adversarial_step(TorchStep(self), data))
+
+    def test_step(self, data):
+        """`evaluate` / validation: the model's held-out quantities, no update, no autograd graph."""
+        route_calls_through_graph(self.generator, self.discriminator)
+        with torch.no_grad():
+            values = self.validation_step(data)
+        return self._record_values(values, complete=False)
 
     def fit(self, *args, **kwargs):
         if self._trains_on_cpu():
@@ -117,35 +183,6 @@ class TorchGANTrainStep(LoopTrainStep):
         for variable in list(self.variables) + list(self.optimizer.variables):
             torch.distributed.broadcast(variable.value.data, src=0)
 
-    def _call_network(self, network, inputs, training: bool):
-        """Functional networks run without Keras' per-layer `__call__` work, which eager torch
-        pays on every call (`keras_gan.backend.torch_graph`; same layers, same results)."""
-        return call_network(network, inputs, training)
-
-    def _run_forward(self, objective):
-        """Run the forward pass with autograd on; its graph is kept for G's update."""
-        return objective()
-
-    def _role_update(self, role, objective, shared):
-        variables = self._role_variables(role)
-        optimizer = self._role_optimizer(role)
-        if shared is None:
-            own = {id(v) for v in variables}  # a variable both networks share stays differentiable
-            other = [v for v in self._role_variables("g" if role == "d" else "d") if id(v) not in own]
-            with _not_recorded(other):  # e.g. D's update samples from G: G's pass needs no graph
-                loss, stats = objective()
-        else:  # D sees the shared pass detached; G's loss is differentiated back through it
-            loss, stats = objective(shared.detach() if role == "d" else shared)
-        scaled = optimizer.scale_loss(loss)  # loss scaling under mixed_float16
-        grads = torch.autograd.grad(scaled, [v.value for v in variables])
-        grads, finite = _average_over_ranks(grads, loss)
-        # An update whose loss is not finite is skipped, so the weights stay the
-        # last finite ones; `fit` then stops with a clear error.
-        if finite:
-            with torch.no_grad():
-                _apply(optimizer, grads, variables)
-        return _logged(loss, stats)
-
     def _update_tracker(self, tracker, value):
         """A running mean's update and result, in place (`keras_gan.backend.torch_metrics`)."""
         return torch_metrics.update_mean(tracker, value)
@@ -164,33 +201,3 @@ class TorchGANTrainStep(LoopTrainStep):
             return super().evaluate(*args, **kwargs)
         finally:
             torch.set_rng_state(state)
-
-    def test_step(self, data):
-        """`evaluate` / validation: the model's held-out quantities, no update, no autograd graph."""
-        with torch.no_grad():
-            values = self._validation_values(data)
-        return self._record_values(values)
-
-    def _joint_update(self, objective):
-        """Both networks' gradients at the same parameters, then both updates
-        (both gradients are taken before either in-place update)."""
-        (d_loss, g_loss), stats = objective()
-        d_vars, g_vars = self._role_variables("d"), self._role_variables("g")
-        d_grads = torch.autograd.grad(self.d_optimizer.scale_loss(d_loss), [v.value for v in d_vars],
-                                      retain_graph=True)
-        g_grads = torch.autograd.grad(self.g_optimizer.scale_loss(g_loss), [v.value for v in g_vars])
-        d_grads, d_finite = _average_over_ranks(d_grads, d_loss)
-        g_grads, g_finite = _average_over_ranks(g_grads, g_loss)
-        with torch.no_grad():
-            for optimizer, grads, variables, finite in ((self.d_optimizer, d_grads, d_vars, d_finite),
-                                                        (self.g_optimizer, g_grads, g_vars, g_finite)):
-                if finite:
-                    _apply(optimizer, grads, variables)
-        d_loss, stats = _logged(d_loss, stats)
-        return [("d", d_loss, stats), ("g", _logged(g_loss, {})[0], {})]
-
-    def _replica_position(self):
-        """`(replicas, replica_id)`: the ranks of a `torch.distributed` job, else one process."""
-        if _distributed():
-            return torch.distributed.get_world_size(), torch.distributed.get_rank()
-        return 1, 0

@@ -1,21 +1,27 @@
 """Shared machinery of every model in the family: two networks, two optimizers.
 
-`AdversarialModel` owns what GAN, ConditionalGAN and Pix2Pix have in common:
-compiling with a discriminator and a generator optimizer, saving both,
-grouping variables per network for the per-backend step, logging metrics, and
-stopping `fit` cleanly on a non-finite loss. A subclass only says *what* to
-optimise, through `_update_plan(data)`: an ordered list of
-`(role, objective)` pairs, `role` in {"d", "g"}, `objective()` returning
-`(loss, stats)` computed with `keras.ops`. Role "joint" is one simultaneous
-update of both networks: `objective()` returns `((d_loss, g_loss), stats)`,
-each network's gradient is taken from its own loss at the same parameters,
-and both are applied (`GAN(update_rule="simultaneous")`). Role "forward"
-(first in the plan) is a pass of the generator shared by the updates after
-it, as the reference pix2pix computes G(x) once per step: `objective()`
-returns G's output, every later objective takes it as its one argument, "d"
-objectives with the gradient path cut and "g" objectives with it intact, so
-G's gradient flows back through that same pass (`Pix2Pix`). The backend mixin
-(`keras_gan.backend.GANTrainStep`) says *how* the gradients are taken.
+`AdversarialModel` owns what GAN, ConditionalGAN, Pix2Pix and WGANGP have in
+common: compiling with a discriminator and a generator optimizer, saving both
+(with the random-number states), logging metrics, and stopping `fit` cleanly
+on a non-finite loss. A subclass writes its update once, in `keras.ops`, as
+straight-line code:
+
+    metric_names = ("d_loss", "g_loss")
+
+    def adversarial_step(self, step, data):
+        real = data
+        d_loss, _ = step.update(self.discriminator, self.d_loss_fn, real)
+        g_loss, _ = step.update(self.generator, self.g_loss_fn, ops.shape(real)[0])
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def validation_step(self, data):
+        ...  # the same quantities on held-out data, networks in inference mode
+
+`step` (`keras_gan.Step`) holds the primitives, the same on every backend: one
+network's optimizer step on a loss, a shared forward pass, simultaneous
+updates, and the gradient with respect to an input (for penalties). The
+backend mixin (`keras_gan.backend.Trainer`) turns Keras' `train_step` /
+`test_step` into these calls.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Callable, Sequence
 import keras
 from keras import ops
 
-from keras_gan.backend import GANTrainStep
+from keras_gan.backend import Step, Trainer
 from keras_gan.models.optimizer_pair import OptimizerPair
 from keras_gan import compat
 
@@ -40,9 +46,10 @@ _NO_BATCHES = ("fit() got no training batch: the data is empty (an empty array, 
                "nothing, e.g. after .take(0) or a filter that drops everything). Check the data source.")
 
 
-def _mean_of(values: list):
-    """The float32 mean (a scalar) of a step's values of one logged quantity. One scalar value is
-    its own mean: no stack / mean ops, which eager PyTorch pays for on every step."""
+def mean_of(values: list):
+    """The float32 mean (a scalar) of a step's values of one logged quantity (e.g. the losses of
+    k discriminator updates). One scalar value is its own mean: no stack / mean ops, which eager
+    PyTorch pays for on every step."""
     if len(values) == 1 and len(ops.shape(values[0])) == 0:
         return ops.cast(values[0], "float32")
     return ops.mean(ops.stack([ops.cast(v, "float32") for v in values]))
@@ -89,8 +96,12 @@ def default_optimizer() -> keras.optimizers.Optimizer:
                                  epsilon=DEFAULT_EPSILON)
 
 
-class AdversarialModel(GANTrainStep, keras.Model):
-    """Base class: see the module docstring. Not used directly."""
+class AdversarialModel(Trainer, keras.Model):
+    """Base class of an adversarial model: see the module docstring.
+
+    A subclass sets `metric_names` (the values its steps log) and implements
+    `adversarial_step(step, data)` and `validation_step(data)`.
+    """
 
     #: names of the losses that the non-finite guard watches.
     loss_names: tuple = ("d_loss", "g_loss")
@@ -220,46 +231,35 @@ class AdversarialModel(GANTrainStep, keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def _record_step(self, step_stats):
-        """Update the loss/metric trackers from one step's `(role, loss, stats)`."""
-        return self._record_values(self._step_metrics(step_stats))
+    def _record_values(self, values: dict, complete: bool = True):
+        """Update the tracker of each logged quantity in `values`; return the running results.
 
-    def _record_values(self, values: dict):
-        """Update each tracker with its value of `values`; return the running results."""
-        logs = {}
-        for name, tracker in self._trackers.items():
-            logs[name] = self._update_tracker(tracker, values[name])
-        return logs
+        A step must log every name of `metric_names`; validation may log a subset (a quantity
+        that needs a gradient, such as a penalty, has no held-out value)."""
+        missing = [name for name in self._trackers if name not in values]
+        unknown = [name for name in values if name not in self._trackers]
+        if unknown or (missing and complete):
+            raise ValueError(
+                f"{type(self).__name__}'s step returned the values {sorted(values)}, but its "
+                f"metric_names are {list(self._trackers)}" + (f"; missing {missing}" if missing else "")
+                + (f"; not in metric_names: {unknown}" if unknown else "")
+                + ". Return one value for each name in metric_names (and add new names there).")
+        return {name: self._update_tracker(tracker, values[name])
+                for name, tracker in self._trackers.items() if name in values}
 
-    def _step_metrics(self, step_stats) -> dict:
-        """Map one step's `(role, loss, stats)` list to the logged values.
+    # ------------------------------------------------------------ the step
+    def adversarial_step(self, step: Step, data) -> dict:
+        """One training step on the batch `data`, written with `step`'s primitives
+        (`keras_gan.Step`: `update`, `forward`, `update_together`, `input_gradient`).
+        Returns the step's value of each name in `metric_names`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement adversarial_step(step, data).")
 
-        Default: `d_loss` is the mean over the discriminator updates, `g_loss`
-        over the generator updates; each stat is averaged over the updates
-        that reported it.
-        """
-        grouped: dict = {}
-        for role, loss, stats in step_stats:
-            grouped.setdefault(f"{role}_loss", []).append(loss)
-            for name, value in stats.items():
-                grouped.setdefault(name, []).append(value)
-        return {name: _mean_of(vals) for name, vals in grouped.items()}
-
-    # ------------------------------------------------------------- variables
-    def _role_network(self, role: str) -> keras.Model:
-        return self.discriminator if role == "d" else self.generator
-
-    def _role_variables(self, role: str):
-        return self._role_network(role).trainable_variables
-
-    def _role_optimizer(self, role: str):
-        return self.d_optimizer if role == "d" else self.g_optimizer
-
-    def _role_indices(self, role: str):
-        """Positions of a network's trainable variables in `self.trainable_variables`,
-        in the network's own order (the order its optimizer was built with)."""
-        position = {id(v): i for i, v in enumerate(self.trainable_variables)}
-        return [position[id(v)] for v in self._role_variables(role)]
+    def validation_step(self, data) -> dict:
+        """The logged quantities on one held-out batch (`evaluate`, `fit(validation_data=...)`),
+        every network in inference mode (`training=False`) and without drawing from the model's
+        random streams, so validating never changes the training run. Returns a dict keyed by
+        names of `metric_names` (a subset is allowed)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement validation_step(data).")
 
     # ------------------------------------------------------- random state
     def _seed_state_variables(self) -> list:
@@ -286,15 +286,6 @@ class AdversarialModel(GANTrainStep, keras.Model):
                 state.assign(store[f"seed_state_{i}"])
         own = {k: store[k] for k in store.keys() if not str(k).startswith("seed_state_")}
         super().load_own_variables(own)
-
-    def _update_plan(self, data) -> list:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _validation_values(self, data) -> dict:  # pragma: no cover - abstract
-        """The logged quantities on one held-out batch, every network in inference mode
-        (`training=False`: no dropout, batch-norm moving statistics), without drawing from
-        the model's random streams, so validating never changes the training run."""
-        raise NotImplementedError
 
     def build(self, input_shape=None):
         self.built = True

@@ -122,13 +122,14 @@ class ConditionalGAN(GAN):
     # ------------------------------------------------- the networks' inputs
     def _run_generator(self, z, condition, training: bool):
         """G(z|y), `condition` the one-hot labels y."""
-        return self._call_network(self.generator, [z, condition], training)
+        return self.generator([z, condition], training=training)
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x|y) as a logit, `condition` the one-hot labels y."""
-        return self._call_network(self.discriminator, [x, condition], training)
+        return self.discriminator([x, condition], training=training)
 
-    def _real_batch(self, data):
+    def unpack_batch(self, data):
+        """`(images, one-hot labels)` of one training batch, checked against the networks."""
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         if labels is None:
             raise ValueError(_MISSING_LABELS)

@@ -9,9 +9,11 @@ import numpy as np
 from keras import ops
 
 from keras_gan import compat, losses
+from keras_gan.backend import replica_position
 from keras_gan.models.adversarial_model import (
     AdversarialModel,
     _check_batch,
+    mean_of,
     _final_activation,
     array_like_shape_dtype,
 )
@@ -62,7 +64,7 @@ def check_generator_range(generator: keras.Model, name: str, images) -> None:
         )
 
 
-#: Seed of the latents that `evaluate` / `fit(validation_data=...)` feed G (see `_validation_values`).
+#: Seed of the latents that `evaluate` / `fit(validation_data=...)` feed G (see `validation_latents`).
 VALIDATION_NOISE_SEED = 20140610
 
 
@@ -219,11 +221,17 @@ class GAN(AdversarialModel):
         *global* batch and keeps its own slice, so n replicas see n different
         latents, exactly those a single device would draw.
         """
-        replicas, replica_id = self._replica_position()
+        replicas, replica_id = replica_position()
         if replicas == 1:
             return sample_prior(self.latent_prior, (batch_size, self.latent_dim), self.seed_generator)
         z = sample_prior(self.latent_prior, (batch_size * replicas, self.latent_dim), self.seed_generator)
         return ops.slice(z, (replica_id * batch_size, 0), (batch_size, self.latent_dim))
+
+    def validation_latents(self, batch_size: int):
+        """The latents `validation_step` feeds G: a fixed draw (`VALIDATION_NOISE_SEED`), so
+        successive epochs' `val_*` logs compare like with like and validating leaves the model's
+        noise stream untouched."""
+        return sample_prior(self.latent_prior, (batch_size, self.latent_dim), VALIDATION_NOISE_SEED)
 
     def call(self, z, training: bool = False):
         """The model maps latents to samples: `gan(z)` is `generator(z)`."""
@@ -260,50 +268,56 @@ class GAN(AdversarialModel):
     # three methods to feed its condition y too; the losses below stay the same.
     def _run_generator(self, z, condition, training: bool):
         """G(z) (here `condition` is always None)."""
-        return self._call_network(self.generator, z, training)
+        return self.generator(z, training=training)
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x) as a logit (here `condition` is always None)."""
-        return self._call_network(self.discriminator, x, training)
+        return self.discriminator(x, training=training)
 
-    def _real_batch(self, data):
-        """`(images, condition)` of one training batch; GAN has no condition."""
+    def unpack_batch(self, data):
+        """`(images, condition)` of one training batch, images in the compute dtype and checked
+        against the networks' shape; GAN has no condition (None), ConditionalGAN's is one-hot."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         self._trace_check("Training images", x, self.data_shape)
         return ops.cast(x, self.compute_dtype if self.compute_dtype else "float32"), None
 
     # ----------------------------------------------------------- train step
-    def _update_plan(self, data) -> list:
-        real, condition = self._real_batch(data)
-        n = ops.shape(real)[0]  # a Python int, or a tensor for an unknown batch size (TF)
-        k = self.d_steps
-        if isinstance(n, int) and n < k:
-            raise ValueError(
-                f"A batch of {n} examples cannot feed d_steps={k} discriminator updates; "
-                f"use batch_size >= {k} (batch_size = d_steps * m for minibatches of m)."
-            )
-        m = n // k
+    def adversarial_step(self, step, data) -> dict:
+        """Algorithm 1 of Goodfellow et al. (2014) on one batch: k = `d_steps` discriminator
+        updates, each on its own chunk of m = n // k real examples and fresh noise, then
+        `g_steps` (1 in the paper) generator updates on m fresh latents against the updated D.
+        With `update_rule="simultaneous"`, one noise draw and both networks' gradients at the
+        same parameters (the paper's code)."""
+        real, condition = self.unpack_batch(data)
         if self.update_rule == "simultaneous":
-            return [("joint", lambda: self._joint_objective(real, condition))]
+            (d_loss, g_loss), stats = step.update_together(self.simultaneous_losses, real, condition)
+            return {"d_loss": d_loss, "g_loss": g_loss, **stats}
+        k = self.d_steps
+        m = self._minibatch_size(real)
+        d_logs = []
+        for i in range(k):  # "for k steps": a fresh minibatch of m examples and m noise samples
+            real_i, condition_i = _chunk(real, i, m, k), _chunk(condition, i, m, k)
+            d_loss, stats = step.update(self.discriminator, self.discriminator_objective, real_i, condition_i, i)
+            d_logs.append({"d_loss": d_loss, **stats})
+        # The generator's m draws of the condition are those of the first chunk: a sample from
+        # the data's own distribution of conditions.
+        g_losses = [step.update(self.generator, self.generator_objective, m, _chunk(condition, 0, m, k), k + j)[0]
+                    for j in range(self.g_steps)]
+        logs = {name: mean_of([entry[name] for entry in d_logs]) for name in d_logs[0]}
+        return {**logs, "g_loss": mean_of(g_losses)}
 
-        def rows(tensor, i):
-            if tensor is None or k == 1:
-                return tensor
-            return tensor[i * m : (i + 1) * m]
+    def _minibatch_size(self, real):
+        """m = n // k, refusing a batch too small to feed k discriminator updates."""
+        n = ops.shape(real)[0]  # a Python int, or a tensor for an unknown batch size (TF)
+        if isinstance(n, int) and n < self.d_steps:
+            raise ValueError(
+                f"A batch of {n} examples cannot feed d_steps={self.d_steps} discriminator updates; "
+                f"use batch_size >= {self.d_steps} (batch_size = d_steps * m for minibatches of m).")
+        return n // self.d_steps
 
-        plan = []
-        for i in range(k):
-            real_i, condition_i = rows(real, i), rows(condition, i)
-            plan.append((
-                "d", lambda x=real_i, c=condition_i, i=i: self._discriminator_objective(x, i, c)
-            ))
-        # The generator update's m draws of the condition are those of the
-        # first chunk: a sample from the data's own distribution of conditions.
-        for j in range(self.g_steps):
-            plan.append(("g", lambda j=j: self._generator_objective(m, rows(condition, 0), k + j)))
-        return plan
-
-    def _discriminator_objective(self, real, index: int, condition=None):
+    def discriminator_objective(self, real, condition=None, index: int = 0):
+        """D's loss for one update: -[mean log D(x) + mean log(1 - D(G(z)))] on the real
+        minibatch and fresh noise (draw `index` of the step), and the logged D(x), D(G(z))."""
         z = self.sample_latent(ops.shape(real)[0], index)
         fake = ops.stop_gradient(self._run_generator(z, condition, training=True))
         loss, _, stats = self._discriminator_terms(real, fake, condition)
@@ -316,23 +330,24 @@ class GAN(AdversarialModel):
         stats = {"d_real": losses.mean_probability(real_logits), "d_fake": losses.mean_probability(fake_logits)}
         return losses.discriminator_loss(real_logits, fake_logits), fake_logits, stats
 
-    def _joint_objective(self, real, condition=None):
+    def simultaneous_losses(self, real, condition=None):
         """Both objectives from one forward pass (`update_rule="simultaneous"`):
         `((d_loss, g_loss), stats)`. The fakes keep their gradient path to G; the
-        backends take D's gradient from d_loss and G's from g_loss only."""
+        step takes D's gradient from d_loss and G's from g_loss only."""
         z = self.sample_latent(ops.shape(real)[0], 0)
         fake = self._run_generator(z, condition, training=True)
         d_loss, fake_logits, stats = self._discriminator_terms(real, fake, condition)
         return (d_loss, losses.generator_loss(fake_logits, self.generator_loss)), stats
 
-    def _generator_objective(self, batch_size: int, condition=None, index: int | None = None):
+    def generator_objective(self, batch_size: int, condition=None, index: int | None = None):
+        """G's loss on `batch_size` fresh latents against the current D (`generator_loss`)."""
         z = self.sample_latent(batch_size, self.d_steps if index is None else index)
         fake = self._run_generator(z, condition, training=True)
         fake_logits = self._run_discriminator(fake, condition, training=True)
-        return losses.generator_loss(fake_logits, self.generator_loss), {}
+        return losses.generator_loss(fake_logits, self.generator_loss)
 
     # ------------------------------------------------------------ test step
-    def _validation_values(self, data) -> dict:
+    def validation_step(self, data) -> dict:
         """D's loss on held-out real images against G's samples, G's loss, D(x) and D(G(z)).
 
         The latents come from the fixed `VALIDATION_NOISE_SEED` (not the
@@ -340,8 +355,8 @@ class GAN(AdversarialModel):
         the same z, so `val_*` logs of successive epochs compare like with like
         and validation leaves the training's noise stream untouched.
         """
-        real, condition = self._real_batch(data)
-        z = sample_prior(self.latent_prior, (ops.shape(real)[0], self.latent_dim), VALIDATION_NOISE_SEED)
+        real, condition = self.unpack_batch(data)
+        z = self.validation_latents(ops.shape(real)[0])
         fake = self._run_generator(z, condition, training=False)
         real_logits = self._run_discriminator(real, condition, training=False)
         fake_logits = self._run_discriminator(fake, condition, training=False)
@@ -373,3 +388,10 @@ class GAN(AdversarialModel):
             "g_steps": self.g_steps,
         }
         return config
+
+
+def _chunk(tensor, i: int, m, k: int):
+    """Rows [i m, (i + 1) m) of `tensor`: the i-th of k minibatches (the whole tensor when k = 1)."""
+    if tensor is None or k == 1:
+        return tensor
+    return tensor[i * m : (i + 1) * m]

@@ -230,20 +230,23 @@ class Pix2Pix(AdversarialModel):
         dtype = self.compute_dtype or "float32"
         return ops.cast(inputs, dtype), ops.cast(targets, dtype)
 
-    def _update_plan(self, data) -> list:
+    def adversarial_step(self, step, data) -> dict:
+        """One step as the reference's `optimize_parameters`: `forward()` (G once), `backward_D`
+        on the detached output, then `backward_G` through the same output against the updated D.
+        `gan_weight=0` (Table 1's "L1" row) is G's update on L1 alone."""
         inputs, targets = self._pairs(data)
-        if self.gan_weight == 0:  # Table 1's "L1" row: a U-Net trained on L1 alone
-            return [("g", lambda: self._l1_only_objective(inputs, targets))]
-        return [
-            ("forward", lambda: self._call_network(self.generator, inputs, True)),
-            ("d", lambda fake: self._discriminator_objective(inputs, targets, fake)),
-            ("g", lambda fake: self._generator_objective(inputs, targets, fake)),
-        ]
+        if self.gan_weight == 0:
+            g_loss, stats = step.update(self.generator, self.l1_objective, inputs, targets)
+            return {"g_loss": g_loss, **stats}
+        fake = step.forward(self.generator, lambda x: self.generator(x, training=True), inputs)
+        d_loss, d_stats = step.update(self.discriminator, self.discriminator_objective, inputs, targets, fake)
+        g_loss, g_stats = step.update(self.generator, self.generator_objective, inputs, targets, fake)
+        return {"d_loss": d_loss, "g_loss": g_loss, **d_stats, **g_stats}
 
-    def _discriminator_objective(self, inputs, targets, fake):
+    def discriminator_objective(self, inputs, targets, fake):
         """D's halved loss on (x, y) and (x, G(x)); `fake` arrives with its gradient path cut."""
-        real_logits = self._call_network(self.discriminator, [inputs, targets], True)
-        fake_logits = self._call_network(self.discriminator, [inputs, fake], True)
+        real_logits = self.discriminator([inputs, targets], training=True)
+        fake_logits = self.discriminator([inputs, fake], training=True)
         # Section 3.2: "we divide the objective by 2 while optimizing D".
         loss = 0.5 * losses.discriminator_loss(real_logits, fake_logits)
         return loss, {
@@ -251,18 +254,20 @@ class Pix2Pix(AdversarialModel):
             "d_fake": losses.mean_probability(fake_logits),
         }
 
-    def _generator_objective(self, inputs, targets, fake):
-        """G's loss on the step's one forward pass `fake` (D already updated)."""
-        fake_logits = self._call_network(self.discriminator, [inputs, fake], True)
+    def generator_objective(self, inputs, targets, fake):
+        """G's loss on the step's one forward pass `fake` (D already updated): the
+        non-saturating cGAN term plus `l1_weight` times L1 (Eq. 4)."""
+        fake_logits = self.discriminator([inputs, fake], training=True)
         adversarial = losses.generator_loss(fake_logits, "non_saturating")
         l1 = l1_distance(targets, fake)
         return self.gan_weight * adversarial + self.l1_weight * l1, {"g_gan": adversarial, "g_l1": l1}
 
-    def _l1_only_objective(self, inputs, targets):
-        l1 = l1_distance(targets, self._call_network(self.generator, inputs, True))
+    def l1_objective(self, inputs, targets):
+        """Table 1's "L1" row: `l1_weight` times L1 of G(x) against y."""
+        l1 = l1_distance(targets, self.generator(inputs, training=True))
         return self.l1_weight * l1, {"g_l1": l1}
 
-    def _validation_values(self, data) -> dict:
+    def validation_step(self, data) -> dict:
         """L1 and both adversarial terms on held-out pairs, in inference mode.
 
         Inference mode (`training=False`: no dropout, batch-norm moving
@@ -272,12 +277,12 @@ class Pix2Pix(AdversarialModel):
         validation L1 use, so their numbers differ from `val_g_l1`.
         """
         inputs, targets = self._pairs(data)
-        fake = self._call_network(self.generator, inputs, False)
+        fake = self.generator(inputs, training=False)
         l1 = l1_distance(targets, fake)
         if self.gan_weight == 0:
             return {"g_loss": self.l1_weight * l1, "g_l1": l1}
-        real_logits = self._call_network(self.discriminator, [inputs, targets], False)
-        fake_logits = self._call_network(self.discriminator, [inputs, fake], False)
+        real_logits = self.discriminator([inputs, targets], training=False)
+        fake_logits = self.discriminator([inputs, fake], training=False)
         adversarial = losses.generator_loss(fake_logits, "non_saturating")
         return {
             "d_loss": 0.5 * losses.discriminator_loss(real_logits, fake_logits),
