@@ -128,16 +128,19 @@ def _translations_from_npy(path: str, expected: tuple) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except Exception as e:  # truncated file, pickled object array, not a .npy
-        raise sources.SourceError(f"Cannot read {path} as a .npy array: {e}") from e
+        raise sources.SourceError(f"Cannot read {path} as a .npy array: {e}. The file is corrupt, cut short or "
+                                  "not a .npy file: save the translations again with numpy.save.") from e
     if array.shape != expected:
         raise sources.SourceError(
             f"{path} holds an array of shape {array.shape}; expected the translations of the split's "
-            f"inputs, in order: {expected}."
+            f"inputs, in order: {expected}. Translate every input of the split (--split, --limit choose "
+            "them), in the split's order, and save them all in one array."
         )
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 127.5 - 1.0
     if not np.issubdtype(array.dtype, np.floating):
-        raise sources.SourceError(f"{path} has dtype {array.dtype}; expected float in [-1, 1] or uint8.")
+        raise sources.SourceError(f"{path} has dtype {array.dtype}; expected float in [-1, 1] or uint8: save the "
+                                  "generator's outputs as float32, or images in [0, 255] as uint8.")
     finite = np.isfinite(array)
     if not finite.all():
         raise sources.SourceError(f"{path} holds {int((~finite).sum())} non-finite values (NaN or inf); "
@@ -145,7 +148,8 @@ def _translations_from_npy(path: str, expected: tuple) -> np.ndarray:
     if array.min() < -1 - 1e-3 or array.max() > 1 + 1e-3:
         raise sources.SourceError(
             f"{path} has values in [{array.min():.3g}, {array.max():.3g}]; "
-            "translations must be in [-1, 1] (the generator's tanh range).")
+            "translations must be in [-1, 1] (the generator's tanh range): save the generator's outputs "
+            "unscaled, or images in [0, 255] as uint8 (float [0, 255] images: images / 127.5 - 1).")
     return np.clip(array.astype(np.float32), -1.0, 1.0)
 
 
