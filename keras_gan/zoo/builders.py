@@ -54,6 +54,24 @@ def dcgan_mnist(latent_dim: int = 100, width: int = 64, dropout: float = 0.3,
     )
 
 
+def wgan_gp_mnist(latent_dim: int = 128, width: int = 32, n_critic: int = 5, gp_weight: float = 10.0,
+                  seed: int | None = None) -> keras.Model:
+    """WGAN-GP (Gulrajani et al. 2017) with the DCGAN-style pair on MNIST: the critic is
+    `dcgan_discriminator` without dropout (and, as the paper's critic, without batch norm);
+    z ~ N(0, I) of size 128, as the paper's `gan_mnist.py`."""
+    from keras_gan import networks
+    from keras_gan.models import WGANGP
+
+    return WGANGP(
+        networks.dcgan_generator(latent_dim=latent_dim, width=width),
+        networks.dcgan_discriminator(width=width, dropout=0.0, name="wgan_gp_critic"),
+        n_critic=n_critic,
+        gp_weight=gp_weight,
+        latent_prior="normal",
+        seed=seed,
+    )
+
+
 def cgan_mnist(latent_dim: int = 100, num_classes: int = 10, dropout: float = 0.5,
                generator_dropout: float = 0.5, discriminator_input_dropout: float = 0.0,
                discriminator_max_col_norm: float | None = None,

@@ -98,6 +98,23 @@ ENTRIES: tuple[ZooEntry, ...] = (
         card="zoo/cards/dcgan-mnist.md",
     ),
     ZooEntry(
+        name="wgan-gp-mnist",
+        family="gan",
+        description="WGAN-GP (Gulrajani et al. 2017, Algorithm 1: lambda 10, n_critic 5, Adam 1e-4 / "
+                    "(0, 0.9)) with the dcgan-mnist pair (width 32, critic without dropout) on MNIST "
+                    "train[0:50000]; written on the public step API.",
+        builder="wgan_gp_mnist",
+        config={"latent_dim": 128, "width": 32, "n_critic": 5, "gp_weight": 10.0},
+        dataset="MNIST train[0:50000] (validation train[50000:60000] for model selection)",
+        recipe="python -m zoo.train wgan-gp-mnist",
+        weights_file="wgan-gp-mnist.weights.h5",
+        sha256=None,
+        metrics={},
+        paper_metrics={"source": "Gulrajani et al. 2017 report no MNIST number (Figure 5: samples only); "
+                                 "compare with dcgan-mnist, the same networks with the GAN objective"},
+        card="zoo/cards/wgan-gp-mnist.md",
+    ),
+    ZooEntry(
         name="cgan-mnist",
         family="cgan",
         description="The CGAN paper's conditional MLP pair on MNIST train[0:50000], conditioned on the digit; "
