@@ -10,7 +10,13 @@ version keras_gan was tested with. `check()` probes them all at once
 (`tests/test_compat.py` runs it), so an upgrade fails in one obvious place.
 
 Methods keras_gan *overrides* are listed too (`OVERRIDDEN_TRAINER_METHODS`):
-if Keras renames one, the override would silently stop applying.
+if Keras renames one, the override would silently stop applying. So are the
+methods keras_gan *replaces on an instance* (a seed generator's `next`, a
+network's `call`, torch Adam's update): each works only because Keras looks
+the method up on the instance, which no public contract promises.
+
+No other module may touch a private Keras or TensorFlow API:
+`tests/test_private_api.py` reads every module's source and fails on one.
 """
 
 from __future__ import annotations
@@ -50,6 +56,18 @@ def flatten_layers(layer, include_self: bool = True) -> list:
 def seed_generators(layer) -> list:
     """The `SeedGenerator`s a layer owns (`Layer._seed_generators`; layers without any have none)."""
     return list(getattr(layer, "_seed_generators", []))  # check() fails if Keras renames it
+
+
+def wrap_seed_draws(seed_generator, wrap) -> None:
+    """Make `seed_generator` draw its seeds through `wrap(draw)`, `draw` being its current `next`.
+
+    Private API: Keras' random ops take a layer's seed from `seed_generator.next()`
+    (`keras.src.random.seed_generator.draw_seed`), looked up on the instance, so an instance
+    attribute `next` replaces the method for this one generator (the class, and every other
+    generator, keep Keras' own). Needed by `keras_gan.backend.replica_streams`, to fold a data-parallel
+    replica's index into each seed its layers draw.
+    """
+    seed_generator.next = wrap(seed_generator.next)
 
 
 def seed_states(model) -> list:
@@ -125,6 +143,18 @@ def replace_parallel_update(optimizer, update) -> None:
     except AttributeError as e:
         raise _missing("TorchOptimizer._parallel_update_step", e) from e
     optimizer._parallel_update_step = update
+
+
+def is_keras_torch_adam(optimizer) -> bool:
+    """Whether `optimizer` is exactly Keras' PyTorch `Adam` (`keras.src.backend.torch.optimizers.torch_adam.Adam`).
+
+    Private API: on PyTorch `keras.optimizers.Adam(...)` builds an instance of that private class
+    (`TorchOptimizer.__new__`), whose `_parallel_update_step` `keras_gan.backend.torch_adam` replaces;
+    a subclass or another optimizer may update differently, so the class is matched by its private
+    module path (`check()` fails if `keras.optimizers.Adam()` stops matching on PyTorch).
+    """
+    cls = type(optimizer)
+    return cls.__name__ == "Adam" and cls.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
 
 
 def in_stateless_scope() -> bool:
@@ -205,6 +235,66 @@ def functional_calls() -> tuple:
     return (Functional.call, keras.Sequential.call)
 
 
+def replace_call(network, call) -> None:
+    """Make `network(...)` run `call` (a method bound to `network`) in place of its class's `call`.
+
+    Private behaviour relied on: Keras' `Layer.__call__` runs `self.call`, looked up on the instance at
+    each call, so an instance attribute takes over for this one network (`copy.deepcopy` rebinds a
+    bound method to the copy). Needed by `keras_gan.backend.torch_graph`, whose lean forward pass a
+    network's plain `network(x)` then runs. `check()` probes that `__call__` still honours it.
+    """
+    network.call = call
+
+
+def rematerialized(layer) -> bool:
+    """Whether `layer` was made under a `keras.RematScope` (`Layer._remat_mode` is set).
+
+    Private API: Keras keeps a layer's rematerialization mode only in `_remat_mode`, and such a
+    layer's `__call__` runs `rematerialized_call`, not `call`, so `keras_gan.backend.torch_graph`
+    must leave it to `__call__`.
+    """
+    return getattr(layer, "_remat_mode", None) is not None  # check() fails if Keras renames it
+
+
+def reduction_axes(layer) -> list:
+    """The axes a built BatchNormalization layer takes its statistics over
+    (`BatchNormalization._reduction_axes`, set by `build`).
+
+    Private API: Keras computes them at build from `axis` and the input rank and has no public
+    accessor; `keras_gan.layers.BatchNormalization` needs the same axes for its global (all-reduced)
+    moments under `torch.distributed`.
+    """
+    try:
+        return list(layer._reduction_axes)
+    except AttributeError as e:
+        raise _missing("BatchNormalization._reduction_axes", e) from e
+
+
+def raw_value(variable):
+    """The array a Keras variable holds as stored (`Variable._value`), None while it holds none.
+
+    Private API: the public `value` property may convert, initialise or read through a distribution;
+    `keras_gan.distributed.process_local_view` needs the stored JAX array to see whether it spans
+    other processes' devices.
+    """
+    return getattr(variable, "_value", None)  # check() fails if Keras renames it
+
+
+def swap_raw_value(variable, value, layout) -> tuple:
+    """Make `variable` hold `value` under `layout` as they are (`Variable._value`, `Variable._layout`),
+    without `assign`'s conversion and resharding; return the `(value, layout)` it held before.
+
+    Private API: `keras_gan.distributed.process_local_view` gives every variable its process-local
+    copy for a while (a replicated array's own shard, no layout) and puts the replicated one back.
+    """
+    try:
+        previous = (variable._value, variable._layout)
+    except AttributeError as e:
+        raise _missing("Variable._value / Variable._layout", e) from e
+    variable._value, variable._layout = value, layout
+    return previous
+
+
 def sublayers(layer) -> list:
     """The layers `layer` tracks directly (`Layer._layers`): those its `call` may call itself."""
     try:
@@ -219,6 +309,7 @@ def check() -> list[str]:
     Raises `KerasCompatError` naming the first one that is missing.
     """
     import importlib
+    import types
 
     checked = []
     dense = keras.layers.Dense(2)
@@ -244,7 +335,35 @@ def check() -> list[str]:
     norm = keras.layers.BatchNormalization()
     norm.build((2, 3))
     batch_moments(norm, keras.ops.ones((2, 3)))
-    checked.append("BatchNormalization._moments")
+    if reduction_axes(norm) != [0]:
+        raise KerasCompatError("keras_gan expected BatchNormalization._reduction_axes [0] for 2-D inputs; "
+                               f"Keras {keras.__version__} gives {reduction_axes(norm)}.")
+    checked += ["BatchNormalization._moments", "BatchNormalization._reduction_axes"]
+    generator, draws = keras.random.SeedGenerator(1), []
+    wrap_seed_draws(generator, lambda draw: lambda *args, **kwargs: draws.append(1) or draw(*args, **kwargs))
+    keras.random.uniform((1,), seed=generator)
+    if not draws:
+        raise KerasCompatError("keras_gan replaces a SeedGenerator's `next` on the instance, but Keras "
+                               f"{keras.__version__}'s random ops no longer draw through it.")
+    checked.append("SeedGenerator.next (replaced on an instance)")
+    calls, network = [], keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    replace_call(network, types.MethodType(lambda self, *args, **kwargs: calls.append(1) or
+                                           type(self).call(self, *args, **kwargs), network))
+    network(keras.ops.ones((1, 3)))
+    if not calls:
+        raise KerasCompatError("keras_gan replaces a network's `call` on the instance, but Keras "
+                               f"{keras.__version__}'s Layer.__call__ no longer runs it.")
+    checked.append("Layer.call (replaced on an instance)")
+    with keras.RematScope(mode="full"):
+        remat = keras.layers.Dense(1)
+    if not rematerialized(remat) or rematerialized(keras.layers.Dense(1)):
+        raise KerasCompatError("keras_gan reads a layer's RematScope mode from Layer._remat_mode, which "
+                               f"Keras {keras.__version__} no longer sets.")
+    variable = keras.Variable(1.0)
+    stored = raw_value(variable)
+    if stored is None or swap_raw_value(variable, *swap_raw_value(variable, stored, None))[0] is not stored:
+        raise KerasCompatError(f"keras_gan reads Variable._value, which Keras {keras.__version__} does not set.")
+    checked += ["Layer._remat_mode", "Variable._value / _layout"]
     in_stateless_scope()
     dense_kernel(dense)
     is_unseeded(keras.random.SeedGenerator())
@@ -265,7 +384,11 @@ def check() -> list[str]:
         torch_adam = keras.optimizers.Adam()
         if not hasattr(torch_adam, "_parallel_update_step"):
             raise _missing("TorchOptimizer._parallel_update_step", AttributeError("_parallel_update_step"))
-        checked.append("TorchOptimizer._parallel_update_step")
+        if not is_keras_torch_adam(torch_adam):
+            raise _missing("keras.src.backend.torch.optimizers.torch_adam.Adam",
+                           AttributeError(f"keras.optimizers.Adam() is a {type(torch_adam).__module__}."
+                                          f"{type(torch_adam).__name__}"))
+        checked += ["TorchOptimizer._parallel_update_step", "torch_adam.Adam (the class keras.optimizers.Adam makes)"]
     if keras.backend.backend() == "tensorflow":
         strategy_supports_no_merge_call()
         checked.append("tf.__internal__.distribute.strategy_supports_no_merge_call")

@@ -147,15 +147,16 @@ def process_local_view(model) -> Iterator[None]:
     """
     import keras
 
+    from keras_gan import compat
+
     if keras.backend.backend() != "jax":
         yield
         return
     swapped = []
     for v in _state_variables(model):
-        value = getattr(v, "_value", None)
+        value = compat.raw_value(v)
         if value is not None and hasattr(value, "is_fully_addressable") and not value.is_fully_addressable:
-            swapped.append((v, value, v._layout))
-            v._value, v._layout = value.addressable_data(0), None
+            swapped.append((v,) + compat.swap_raw_value(v, value.addressable_data(0), None))
     if not swapped:
         yield
         return
@@ -166,7 +167,7 @@ def process_local_view(model) -> Iterator[None]:
     finally:
         keras.distribution.set_distribution(distribution)
         for v, value, layout in swapped:
-            v._value, v._layout = value, layout
+            compat.swap_raw_value(v, value, layout)
 
 
 def free_local_ports(count: int) -> list[str]:

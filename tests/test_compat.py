@@ -13,6 +13,8 @@ def test_every_private_api_is_present_in_the_installed_keras():
     for name in ("Layer._flatten_layers", "Layer._seed_generators", "Optimizer._model_variables_moving_average",
                  "Optimizer._get_variable_index", "Optimizer._learning_rate", "Model._initial_epoch",
                  "KerasTensor._keras_history", "BatchNormalization._moments",
+                 "BatchNormalization._reduction_axes", "Layer._remat_mode", "Variable._value / _layout",
+                 "SeedGenerator.next (replaced on an instance)", "Layer.call (replaced on an instance)",
                  "JAXTrainer._purge_model_variables"):
         assert name in checked
     backend_specific = {"torch": "TorchOptimizer._parallel_update_step",
@@ -54,6 +56,8 @@ class _Bare:
     (lambda: compat.producing_layer(_Bare()), "KerasTensor._keras_history"),
     (lambda: compat.batch_moments(_Bare(), None), "BatchNormalization._moments"),
     (lambda: compat.replace_parallel_update(_Bare(), None), "TorchOptimizer._parallel_update_step"),
+    (lambda: compat.reduction_axes(_Bare()), "BatchNormalization._reduction_axes"),
+    (lambda: compat.swap_raw_value(_Bare(), None, None), "Variable._value / Variable._layout"),
 ])
 def test_a_missing_private_api_is_named_with_the_tested_version(call, name):
     with pytest.raises(compat.KerasCompatError, match=f"private {name}.*tested with Keras {compat.TESTED_KERAS}"):

@@ -44,18 +44,21 @@ def give_each_replica_its_own_streams(model, replica_index: Callable[[], Any], k
 
     Idempotent; returns how many generators were changed by this call.
     """
+    from keras_gan import compat
+
+    def for_this_replica(draw):
+        def next_for_this_replica(ordered=True):
+            return fold_replica_into_seed(draw(ordered), replica_index())
+
+        return next_for_this_replica
+
     kept = {id(g) for g in keep}
     changed = 0
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        for generator in getattr(layer, "_seed_generators", ()):
+    for layer in compat.flatten_layers(model):
+        for generator in compat.seed_generators(layer):
             if id(generator) in kept or getattr(generator, _MARK, False):
                 continue
-            draw = generator.next
-
-            def next_for_this_replica(ordered=True, _draw=draw):
-                return fold_replica_into_seed(_draw(ordered), replica_index())
-
-            generator.next = next_for_this_replica
+            compat.wrap_seed_draws(generator, for_this_replica)
             setattr(generator, _MARK, True)
             changed += 1
     return changed

@@ -25,16 +25,12 @@ import torch
 from keras import ops
 from keras_gan import compat
 
-def _is_keras_torch_adam(optimizer) -> bool:
-    cls = type(optimizer)
-    return cls.__name__ == "Adam" and cls.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
-
 
 def install(optimizer) -> bool:
     """Give a Keras torch `Adam` the lean update (once); return whether it has it."""
     if hasattr(optimizer, "_keras_gan_keras_update"):  # installed already
         return True
-    if not _is_keras_torch_adam(optimizer) or optimizer.amsgrad:
+    if not compat.is_keras_torch_adam(optimizer) or optimizer.amsgrad:
         return False
     optimizer._keras_gan_workspace = {}
     compat.replace_parallel_update(optimizer, types.MethodType(_lean_parallel_update_step, optimizer))

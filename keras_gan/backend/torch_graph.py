@@ -118,7 +118,7 @@ class GraphForward:
 def _dispatched_by_call(layer) -> bool:
     """A quantized or rematerialized layer: its `__call__` runs `quantized_call` /
     `rematerialized_call` instead of `call`."""
-    return getattr(layer, "quantization_mode", None) is not None or getattr(layer, "_remat_mode", None) is not None
+    return getattr(layer, "quantization_mode", None) is not None or compat.rematerialized(layer)
 
 
 def _eligible(network: keras.Model, graph) -> bool:
@@ -178,4 +178,4 @@ def route_calls_through_graph(*networks: keras.Model) -> None:
     plain_calls = compat.functional_calls()
     for network in networks:
         if "call" not in vars(network) and type(network).call in plain_calls:  # not a subclass's own call
-            network.call = types.MethodType(_call_through_graph, network)
+            compat.replace_call(network, types.MethodType(_call_through_graph, network))

@@ -167,7 +167,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
         if self._synchronized_over_torch_ranks():
             from keras_gan.backend import torch_collectives
 
-            return torch_collectives.global_moments(inputs, list(self._reduction_axes))
+            return torch_collectives.global_moments(inputs, compat.reduction_axes(self))
         mean, variance = compat.batch_moments(self, inputs)
         count = ops.cast(ops.size(inputs) // ops.size(mean), compute_dtype)
         if self.synchronized and backend == "tensorflow":  # Keras took global moments: global count
