@@ -18,8 +18,8 @@ These functions work on 1-D densities tabulated on a grid (`grid`, then
 `gaussian_density` or `mixture_density`), integrating with the trapezoidal
 rule, so a reader can compare a trained discriminator (`keras_gan.GAN`'s D,
 evaluated on the grid) with D*, and the value it reaches with C(G). A
-generator x = a z + b with z ~ N(0, 1) has the density N(b, |a|)
-(`affine_gaussian_density`); for other generators, estimate p_g from samples
+generator x = a z + b with z ~ N(0, 1) has the density N(b, a^2), i.e.
+mean b and standard deviation |a| (`affine_gaussian_density`); for other generators, estimate p_g from samples
 (`histogram_density`). All logarithms are natural: values in nats.
 
 Mode coverage on the 2-D ring of Gaussians (the mode-collapse picture) is
@@ -70,14 +70,24 @@ def affine_gaussian_density(x: np.ndarray, scale: float, shift: float) -> np.nda
 
 
 def histogram_density(samples: np.ndarray, x: np.ndarray, bins: int = 100) -> np.ndarray:
-    """A density estimate of 1-D `samples` on the grid x (normalised histogram, linearly interpolated)."""
+    """A density estimate of 1-D `samples` on the grid x: a histogram linearly interpolated
+    between bin centres, flat from the outer centres to the grid's ends, then scaled so that its
+    integral on the grid (`integrate`) is exactly the fraction of samples inside [x[0], x[-1]].
+
+    Why the scaling: interpolation moves mass between neighbouring bins and, at the grid's ends,
+    would drop the outer half-bins (samples piled at the edge kept under half their mass). Mass
+    outside the grid is outside the grid: `training_criterion` carries the actual masses."""
     samples = np.asarray(samples, dtype=np.float64).ravel()
     x = np.asarray(x, dtype=np.float64)
+    if samples.size == 0:
+        raise ValueError("histogram_density got no samples.")
     counts, edges = np.histogram(samples, bins=bins, range=(x[0], x[-1]), density=False)
     width = edges[1] - edges[0]
-    density = counts / (len(samples) * width)  # mass outside the grid is lost, as it should be
+    density = counts / (len(samples) * width)
     centres = 0.5 * (edges[:-1] + edges[1:])
-    return np.interp(x, centres, density, left=0.0, right=0.0)
+    values = np.interp(x, centres, density)  # flat beyond the outer centres
+    inside, mass = counts.sum() / len(samples), integrate(values, x)
+    return values * (inside / mass) if mass > 0 else values
 
 
 def integrate(values: np.ndarray, x: np.ndarray) -> float:
@@ -115,15 +125,41 @@ def kl_divergence(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     return integrate(integrand, x)
 
 
+def _against_mixture(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """p log(2p / (p + q)) pointwise (0 where p = 0), in logs, so that it never overflows or underflows.
+
+    Why not KL(p || m) with m = (p + q) / 2: where p is the smallest float64 and q = 0, m rounds to
+    0 and the KL is infinite, though the term is bounded (log(2p / (p + q)) <= log 2 always)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p, log_q = np.log(p), np.log(q)
+        log_ratio = math.log(2.0) + log_p - np.logaddexp(log_p, log_q)
+        return np.where(p > 0, p * log_ratio, 0.0)
+
+
+def _checked_densities(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
+    if np.any(p < 0) or np.any(q < 0) or not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
+        raise ValueError("densities must be finite and non-negative on the grid.")
+    return p, q
+
+
 def jensen_shannon(p_data: np.ndarray, p_g: np.ndarray, x: np.ndarray) -> float:
-    """JSD(p_data || p_g) = KL(p_data || m) / 2 + KL(p_g || m) / 2, m = (p_data + p_g) / 2; in [0, log 2]."""
-    m = 0.5 * (np.asarray(p_data, np.float64) + np.asarray(p_g, np.float64))
-    return 0.5 * kl_divergence(p_data, m, x) + 0.5 * kl_divergence(p_g, m, x)
+    """JSD(p_data || p_g) = KL(p_data || m) / 2 + KL(p_g || m) / 2, m = (p_data + p_g) / 2; in [0, log 2]
+    for densities of mass 1 on the grid. Computed term by term in logs (`_against_mixture`), so it stays
+    finite on any grid."""
+    p_data, p_g = _checked_densities(p_data, p_g)
+    return 0.5 * integrate(_against_mixture(p_data, p_g), x) + 0.5 * integrate(_against_mixture(p_g, p_data), x)
 
 
 def training_criterion(p_data: np.ndarray, p_g: np.ndarray, x: np.ndarray) -> float:
-    """Theorem 1: C(G) = -log 4 + 2 JSD(p_data || p_g), the value at D*."""
-    return MINUS_LOG_4 + 2.0 * jensen_shannon(p_data, p_g, x)
+    """Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g), the value at D*.
+
+    Computed with the densities' actual masses on the grid, P and Q:
+    C = 2 JSD - log 2 (P + Q), which is -log 4 + 2 JSD when both are 1 and equals V(D*, G) on the
+    grid in every case (a histogram of samples that fall partly outside the grid has Q < 1)."""
+    p_data, p_g = _checked_densities(p_data, p_g)
+    masses = integrate(p_data, x) + integrate(p_g, x)
+    return 2.0 * jensen_shannon(p_data, p_g, x) - math.log(2.0) * masses
 
 
 def samples_per_mode(samples: np.ndarray, centres: np.ndarray, std: float, within_std: float = 3.0) -> np.ndarray:

@@ -51,6 +51,36 @@ def test_theorem_1_v_at_the_optimal_d_is_minus_log_4_plus_2_jsd_and_d_star_is_th
         assert theory.value_function(other, p_data, p_g, x) < v_star
 
 
+def test_jsd_and_criterion_stay_finite_on_wide_grids():
+    """On a wide grid p underflows to the smallest float64 where q is 0: (p + q) / 2 rounds to 0, and
+    the textbook KL(p || m) was infinite. JSD is at most log 2, and C(G) equals V(D*, G)."""
+    for low, high, points in [(-40, 40, 4001), (-60, 60, 20001), (-38.5, 45, 3001)]:
+        x = theory.grid(low, high, points)
+        p, q = theory.gaussian_density(x, 0, 1), theory.gaussian_density(x, 1.5, 1)
+        if (low, high, points) == (-40, 40, 4001):  # the reported case really has the underflow
+            assert np.any((p > 0) & (0.5 * (p + q) == 0))
+        jsd = theory.jensen_shannon(p, q, x)
+        assert 0 < jsd < math.log(2)
+        v_star = theory.value_function(theory.optimal_discriminator(p, q), p, q, x)
+        assert theory.training_criterion(p, q, x) == pytest.approx(v_star, abs=1e-9)
+        assert v_star == pytest.approx(-0.94395, abs=1e-5)
+
+
+@pytest.mark.parametrize("samples", [np.full(1000, 5.97),  # piled at the grid's edge
+                                     np.random.default_rng(0).normal(4.0, 1.5, 5000)])  # partly outside
+def test_histogram_densities_keep_their_mass_and_c_is_max_d_v(samples):
+    x = theory.grid(-3, 6, 4001)
+    p_g = theory.histogram_density(samples, x)
+    inside = np.mean((samples >= -3) & (samples <= 6))
+    assert theory.integrate(p_g, x) == pytest.approx(inside, abs=1e-12)
+    p_data = theory.gaussian_density(x, 0, 1)
+    v_star = theory.value_function(theory.optimal_discriminator(p_data, p_g), p_data, p_g, x)
+    assert theory.training_criterion(p_data, p_g, x) == pytest.approx(v_star, abs=1e-6)
+    for bump in (0.05 * np.sin(x), -0.03 * np.ones_like(x)):  # and it is the maximum over D
+        other = np.clip(theory.optimal_discriminator(p_data, p_g) + bump, 1e-6, 1 - 1e-6)
+        assert theory.value_function(other, p_data, p_g, x) < v_star
+
+
 def test_optimal_discriminator_where_both_densities_vanish_is_one_half():
     assert theory.optimal_discriminator(np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 2.0])).tolist() == [0.5, 0.5, 0.0]
 
@@ -64,14 +94,14 @@ def test_samples_per_mode_counts_the_ring():
 
 
 # ------------------------------------------------------------ trained D (the library's GAN)
-def _fixed_generator_gan(scale: float, shift: float) -> keras_gan.GAN:
+def _fixed_generator_gan(scale: float, shift: float, d_start=(0.0, 0.0)) -> keras_gan.GAN:
     """x = scale z + shift, z ~ N(0, 1): p_g = N(shift, scale^2). D: a logistic regression on x,
-    which can represent D* exactly for two Gaussians of equal variance (its logit is linear)."""
+    which can represent D* exactly for two Gaussians of equal variance (its logit is linear),
+    started at logit = d_start[0] x + d_start[1]."""
     generator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)], name="affine_g")
     generator.set_weights([np.array([[scale]], "float32"), np.array([shift], "float32")])
-    # Started at D = 1/2 everywhere (zero weights), so every run has the same distance to go.
-    discriminator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")],
-                                     name="logistic_d")
+    discriminator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)], name="logistic_d")
+    discriminator.set_weights([np.array([[d_start[0]]], "float32"), np.array([d_start[1]], "float32")])
     gan = keras_gan.GAN(generator, discriminator, latent_prior="normal", seed=0)
     # G frozen: its optimizer's learning rate is 0, so only the discriminator learns (Prop. 1
     # holds G fixed). D: Adam with a decaying rate, to settle at the optimum.
@@ -112,11 +142,14 @@ def test_proposition_1_and_theorem_1_with_a_trained_discriminator():
     assert c > theory.MINUS_LOG_4 + 0.2  # a generator this far off is clearly above the minimum
 
 
-def test_at_p_g_equal_p_data_d_stays_one_half_and_v_at_minus_log_4():
-    gan = _fixed_generator_gan(scale=1.0, shift=0.0)
-    _train_d(gan)
+def test_at_p_g_equal_p_data_d_goes_to_one_half_and_v_to_minus_log_4():
+    """D starts far from 1/2 (logit 1.5 x + 1), so only training can bring it there."""
+    gan = _fixed_generator_gan(scale=1.0, shift=0.0, d_start=(1.5, 1.0))
     x = theory.grid(-10, 10, 8001)
     p = theory.gaussian_density(x, 0, 1)
+    assert np.max(np.abs(_d_on(gan, x) - 0.5)[(x > -3) & (x < 3)]) > 0.4
+    assert theory.value_function(_d_on(gan, x), p, p, x) < theory.MINUS_LOG_4 - 0.3
+    _train_d(gan)
     d = _d_on(gan, x)
     assert np.max(np.abs(d - 0.5)[(x > -3) & (x < 3)]) < D_TOLERANCE
     assert theory.value_function(d, p, p, x) == pytest.approx(theory.MINUS_LOG_4, abs=V_TOLERANCE)

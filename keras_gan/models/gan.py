@@ -64,6 +64,10 @@ def check_generator_range(generator: keras.Model, name: str, images) -> None:
         )
 
 
+#: Rows of latents `generate` draws at a time (its default batch size): sample i of
+#: `generate(n, seed)` depends only on (seed, i), whatever n and batch_size are.
+LATENT_CHUNK = 1000
+
 #: Seed of the latents that `evaluate` / `fit(validation_data=...)` feed G (see `validation_latents`).
 VALIDATION_NOISE_SEED = 20140610
 
@@ -130,7 +134,7 @@ class GAN(AdversarialModel):
         d_steps: k of Algorithm 1 (the paper used k = 1).
         g_steps: generator updates after the k discriminator updates (1 in
             Algorithm 1). More trains G "too much without updating D", the
-            paper's warning about the Helvetica scenario (section 4.1,
+            paper's warning about the Helvetica scenario (section 6,
             mode collapse); `notebooks/gan_theory.ipynb` measures it.
         generator_loss: `"non_saturating"` (maximise log D(G(z)), the paper's
             practical choice) or `"minimax"` (minimise log(1 - D(G(z))), Eq. 1).
@@ -240,23 +244,41 @@ class GAN(AdversarialModel):
     def generate(self, n: int, seed: int | None = None, batch_size: int = 1000) -> np.ndarray:
         """Draw `n` samples from the generator as a numpy array.
 
-        With `seed`, the samples are a deterministic function of it (on one
-        backend); without, they come from the model's own noise stream.
+        With `seed`, sample i depends only on (seed, i) (on one backend): not on
+        `n` and not on `batch_size`, so `generate(n, seed)` is a prefix of
+        `generate(m, seed)` for n < m and any batch size gives the same samples
+        (up to the floating-point rounding of the generator's batched arithmetic).
+        The latents are drawn in fixed chunks of `LATENT_CHUNK` (1000) rows from
+        `keras.random.SeedGenerator(seed)`; `batch_size` only sets how many rows
+        the generator takes per call (memory). Without a seed, the chunks come
+        from the model's own noise stream.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n (the number of samples) must be a whole number >= 0; got {n!r}.")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-        return self._generate_in_batches(int(n), None, seed, int(batch_size))
+        return self._generate_in_batches(int(n), None, seed, batch_size)
 
     def _generate_in_batches(self, n: int, condition, seed, batch_size: int) -> np.ndarray:
-        """`n` samples in batches of `batch_size`; `condition` holds one row per
-        sample (or is None for an unconditional model)."""
+        """`n` samples, the generator fed in batches of `batch_size`; `condition` holds one
+        row per sample (or is None for an unconditional model).
+
+        The latents are drawn in chunks of `LATENT_CHUNK` rows whatever `n` and
+        `batch_size` are (the last chunk is drawn whole and cut), so row i of the
+        latents, hence sample i, depends only on the seed and i.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        batch_size = int(batch_size)
         rng = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
+        pending = []  # latent chunks drawn and not yet fed, as tensors
+        pending_rows = 0
         out = []
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            z = sample_prior(self.latent_prior, (m, self.latent_dim), rng)
+            while pending_rows < m:
+                pending.append(sample_prior(self.latent_prior, (LATENT_CHUNK, self.latent_dim), rng))
+                pending_rows += LATENT_CHUNK
+            z, pending = _take_rows(pending, m)
+            pending_rows -= m
             rows = None if condition is None else condition[start : start + m]
             out.append(ops.convert_to_numpy(self._run_generator(z, rows, training=False)))
         if not out:
@@ -395,3 +417,20 @@ def _chunk(tensor, i: int, m, k: int):
     if tensor is None or k == 1:
         return tensor
     return tensor[i * m : (i + 1) * m]
+
+
+def _take_rows(chunks: list, m: int):
+    """The first `m` rows of the concatenated `chunks` and the chunks left after them.
+    A batch that is exactly the first chunk is passed through untouched."""
+    taken, left, need = [], list(chunks), m
+    while need > 0:
+        first = left.pop(0)
+        rows = int(ops.shape(first)[0])
+        if rows <= need:
+            taken.append(first)
+            need -= rows
+        else:
+            taken.append(first[:need])
+            left.insert(0, first[need:])
+            need = 0
+    return (taken[0] if len(taken) == 1 else ops.concatenate(taken, axis=0)), left
