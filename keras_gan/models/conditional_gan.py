@@ -154,10 +154,15 @@ class ConditionalGAN(GAN):
     def generate(self, labels, seed: int | None = None, batch_size: int = 1000) -> np.ndarray:
         """One sample per label, as a numpy array; labels are integers (N,) or one-hot (N, C).
 
-        With `seed`, the samples are a deterministic function of it (on one
-        backend): the same seed draws the same z whatever the labels, so
-        `generate(labels, seed)` shows each z under each label. Without a
-        seed, the noise comes from the model's own stream.
+        With `seed`, sample i depends only on (seed, i, labels[i]) (on one
+        backend): not on the number of labels nor on `batch_size`, so the
+        samples for `labels[:n]` are a prefix of those for `labels`, and any
+        batch size gives the same samples (up to the floating-point rounding of
+        the generator's batched arithmetic). The same seed draws the same z
+        whatever the labels, so `generate(labels, seed)` shows each z under
+        each label. The latents are drawn as `GAN.generate` draws them (chunks
+        of 1000 rows); `batch_size` only sets how many rows the generator takes
+        per call. Without a seed, the noise comes from the model's own stream.
         """
         one_hot = class_labels.one_hot_array(labels, self.num_classes)
         condition = ops.convert_to_tensor(one_hot, dtype=self.compute_dtype or "float32")
