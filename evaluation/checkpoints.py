@@ -8,23 +8,19 @@ read with `torch.load(..., weights_only=True)`, so no code from a file runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import torch
+
+from evaluation.keras_free import files
 
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, corrupt, or not the expected file."""
 
 
-def file_sha256(path: str) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: Hex sha256 of a file's bytes: keras_gan's one (`keras_gan.utils.files.sha256_of`), without Keras.
+file_sha256 = files.sha256_of
 
 
 def verify(path: str | None, expected_sha256: str | None, *, shipped_path: str, shipped_sha256: str | None,

@@ -6,9 +6,9 @@ import os
 
 import keras
 
+from keras_gan.datasets.shuffled import DataEpoch  # noqa: F401 - public here
 from keras_gan.resumable import (  # noqa: F401 - public here
     BackupError,
-    DataEpoch,
     ResumableBackup,
     backup_states,
     restorable_state,

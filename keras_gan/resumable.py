@@ -47,6 +47,8 @@ import warnings
 
 import keras
 from keras_gan import compat
+from keras_gan.datasets.shuffled import DataEpoch  # noqa: F401 - public here too (keras_gan.callbacks)
+from keras_gan.utils.files import sha256_of
 
 _STATE_FILE = "state.weights.h5"
 _RNG_FILE = "global_rng.npz"
@@ -174,7 +176,7 @@ class ResumableBackup(keras.callbacks.Callback):
         rng = os.path.join(writing, _RNG_FILE)
         _save_global_rng(rng)
         _fsync(rng)
-        metadata = {"epoch": epochs_done, "batch": 0, "sha256": _sha256(weights),
+        metadata = {"epoch": epochs_done, "batch": 0, "sha256": sha256_of(weights),
                     "bytes": os.path.getsize(weights), "format": 1}
         with open(os.path.join(writing, _METADATA_FILE), "w") as f:
             json.dump(metadata, f)
@@ -209,23 +211,6 @@ class ResumableBackup(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.delete_on_finish and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)
-
-
-class DataEpoch(keras.callbacks.Callback):
-    """Tell datasets whose order is keyed on the epoch (an `epoch` attribute, as
-    `EpochShuffledArrays` and `FacadesDataset` have) which epoch `fit` is in.
-
-    Needed on resume: `fit(initial_epoch=7)` starts at epoch 7, but a freshly
-    built dataset counts from 0.
-    """
-
-    def __init__(self, *datasets):
-        super().__init__()
-        self.datasets = [d for d in datasets if hasattr(d, "epoch")]
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for dataset in self.datasets:
-            dataset.epoch = int(epoch)
 
 
 # ---------------------------------------------------------------- helpers
@@ -280,7 +265,7 @@ def _check_state(folder: str, epoch: int) -> BackupState:
     if os.path.getsize(weights) != metadata.get("bytes"):
         return BackupState(epoch, weights, f"weights file has {os.path.getsize(weights)} bytes, "
                                            f"{metadata.get('bytes')} were written")
-    if _sha256(weights) != metadata.get("sha256"):
+    if sha256_of(weights) != metadata.get("sha256"):
         return BackupState(epoch, weights, "weights file does not match its sha256")
     return BackupState(int(metadata.get("epoch", epoch)), weights)
 
@@ -297,12 +282,6 @@ def _legacy_state(backup_dir: str) -> BackupState | None:
     except (OSError, ValueError, KeyError) as e:
         return BackupState(0, weights, f"Keras backup metadata unreadable ({e})")
     return BackupState(epoch, weights)
-
-
-def _sha256(path: str) -> str:
-    from keras_gan.zoo.weights import sha256_of
-
-    return sha256_of(path)
 
 
 def _fsync(path: str) -> None:

@@ -82,7 +82,7 @@ def table(rows: list[tuple[str, str]], seeds: int, data_dir: str | None) -> dict
 
 def _file_sha256(source: str) -> str | None:
     """The sha256 of a model file (None for a zoo name)."""
-    from keras_gan.zoo.weights import sha256_of
+    from keras_gan.utils.files import sha256_of
 
     return sha256_of(source) if os.path.isfile(source) else None
 

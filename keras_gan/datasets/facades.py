@@ -38,7 +38,6 @@ bilinearly here too.)
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import os
@@ -49,6 +48,7 @@ import numpy as np
 
 from keras_gan.datasets.idx import DataFileError
 from keras_gan.datasets.paths import DATA_DIR_ENV, configured_root, resolve_data_dir
+from keras_gan.utils.files import sha256_of
 
 SPLITS = ("train", "val", "test")
 DIRECTIONS = ("label2photo", "photo2label")
@@ -392,7 +392,7 @@ def _open_image(path: str, checksums: dict, shrink_to: int | None = None):
     with open(path, "rb") as f:
         raw = f.read()
     expected = checksums.get(os.path.basename(path))
-    if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+    if expected is not None and sha256_of(raw) != expected:
         raise DataFileError(
             f"{path} does not match its SHA256SUMS entry: the file is corrupt or modified; restore it."
         )

@@ -92,3 +92,22 @@ class EpochShuffledArrays(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
+
+
+class DataEpoch(keras.callbacks.Callback):
+    """Tell datasets whose order is keyed on the epoch (an `epoch` attribute, as
+    `EpochShuffledArrays` and `FacadesDataset` have) which epoch `fit` is in.
+
+    Needed on resume: `fit(initial_epoch=7)` starts at epoch 7, but a freshly
+    built dataset counts from 0. (Here, beside the datasets it serves, so that
+    `AdversarialModel.fit` can add it without importing `keras_gan.resumable`;
+    public as `keras_gan.callbacks.DataEpoch`.)
+    """
+
+    def __init__(self, *datasets):
+        super().__init__()
+        self.datasets = [d for d in datasets if hasattr(d, "epoch")]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for dataset in self.datasets:
+            dataset.epoch = int(epoch)

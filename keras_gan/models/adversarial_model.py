@@ -315,7 +315,7 @@ class AdversarialModel(Trainer, keras.Model):
             # drift, and the dataset must know the epoch a resumed fit starts at.
             if len(args) < 7:  # `shuffle` not given positionally
                 kwargs.setdefault("shuffle", False)
-            from keras_gan.resumable import DataEpoch
+            from keras_gan.datasets.shuffled import DataEpoch
 
             extra.insert(0, DataEpoch(x))
         if isinstance(callbacks, keras.callbacks.CallbackList):

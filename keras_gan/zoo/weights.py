@@ -17,8 +17,9 @@ reported number wrong.
 
 from __future__ import annotations
 
-import hashlib
 import os
+
+from keras_gan.utils.files import sha256_of  # noqa: F401 - public here (keras_gan.zoo.sha256_of)
 
 ZOO_DIR_ENV = "KERAS_GAN_ZOO_DIR"
 #: Base URL of the checkpoints for download (a folder: `<base><file>`); override for mirrors.
@@ -39,14 +40,6 @@ REPO_CHECKPOINTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 
 class ZooWeightsError(RuntimeError):
     """A checkpoint is missing, corrupt or does not match the registry."""
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def candidate_paths(filename: str) -> list[str]:

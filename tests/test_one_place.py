@@ -1,0 +1,119 @@
+"""One place for each thing: one sha256 of a file, imports that run one way between the library's
+parts, and keras_gan's Keras-free modules usable by `evaluation` without starting Keras."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, one_pass
+
+
+def _imports(path: Path, module_level_only: bool = False) -> list[tuple[int, str]]:
+    """(line, dotted name) of every import in a file (`from a import b` gives a.b), function-level
+    ones too unless `module_level_only`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    if module_level_only:  # module level includes if/try blocks, not function or class bodies
+        stack, nodes = list(tree.body), []
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            if isinstance(node, (ast.If, ast.Try, ast.With)):
+                stack.extend(ast.iter_child_nodes(node))
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _under(dotted: str, package: str) -> bool:
+    return dotted == package or dotted.startswith(package + ".")
+
+
+def test_one_sha256_of_a_file(tmp_path):
+    """Every file hash of keras_gan, the zoo and evaluation is keras_gan.utils.files.sha256_of."""
+    import importlib
+
+    from evaluation import checkpoints
+    from keras_gan import resumable, zoo
+    from keras_gan.utils import files
+
+    facades = importlib.import_module("keras_gan.datasets.facades")  # the package's `facades` is a function
+
+    data = bytes(range(256)) * 10_000  # 2.5 MiB: more than one block
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert files.sha256_of(str(path)) == files.sha256_of(path) == files.sha256_of(data) == expected
+    assert files.sha256_of(memoryview(data)) == expected
+    assert zoo.sha256_of is zoo.weights.sha256_of is resumable.sha256_of is facades.sha256_of is files.sha256_of
+    # evaluation's: the same file's function (loaded without Keras when keras_gan was not imported yet)
+    assert checkpoints.file_sha256.__code__.co_filename == files.sha256_of.__code__.co_filename
+    assert checkpoints.file_sha256(path) == expected
+    for root in ("keras_gan", "evaluation", "zoo"):
+        for module in Path(REPO, root).rglob("*.py"):
+            if module.name == "files.py" and module.parent.name == "utils":
+                continue
+            source = module.read_text(encoding="utf-8")
+            assert "hashlib.sha256(open(" not in source and "digest.update(block)" not in source, module
+
+
+def test_resumable_never_imports_the_zoo_and_models_never_import_resumable():
+    """keras_gan.resumable (backups) stands below the zoo; the models stand below resumable
+    (`fit` adds `keras_gan.datasets.shuffled.DataEpoch`, not resumable's)."""
+    library = Path(REPO, "keras_gan")
+    assert [i for i in _imports(library / "resumable.py") if _under(i[1], "keras_gan.zoo")] == []
+    for module in sorted((library / "models").glob("*.py")):
+        assert [i for i in _imports(module) if _under(i[1], "keras_gan.resumable")] == [], module.name
+
+
+def test_data_epoch_is_one_class_public_where_it_was():
+    from keras_gan import callbacks, resumable
+    from keras_gan.datasets import shuffled
+
+    assert callbacks.DataEpoch is resumable.DataEpoch is shuffled.DataEpoch
+
+
+def test_the_keras_free_modules_import_only_the_standard_library():
+    from evaluation import keras_free
+
+    for name in keras_free.KERAS_FREE:
+        path = Path(REPO, *name.split(".")).with_suffix(".py")
+        for line, dotted in _imports(path):
+            top = dotted.split(".")[0]
+            assert top == "__future__" or top in sys.stdlib_module_names, f"{path}:{line} imports {dotted}"
+
+
+@one_pass("jax", "a fresh interpreter's imports do not depend on the backend")
+def test_evaluation_uses_keras_gans_keras_free_modules_without_keras():
+    """In a fresh interpreter, evaluation's Keras-free view of keras_gan (and the modules using it)
+    loads keras_gan's own files and leaves Keras (and keras_gan's package) unimported; once keras_gan
+    is imported, it is keras_gan's module itself."""
+    code = (
+        "import sys\n"
+        "from evaluation import keras_free, checkpoints\n"
+        "assert 'keras' not in sys.modules and 'keras_gan' not in sys.modules, sorted(sys.modules)\n"
+        "for name in keras_free.KERAS_FREE:\n"
+        "    module = keras_free.keras_gan_module(name)\n"
+        "    assert module.__file__.endswith(name.replace('.', '/') + '.py'), module.__file__\n"
+        "assert checkpoints.file_sha256 is keras_free.files.sha256_of\n"
+        "assert 'keras' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+    code = (
+        "import keras_gan.utils.files\n"
+        "from evaluation import keras_free\n"
+        "assert keras_free.files is keras_gan.utils.files\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
