@@ -39,19 +39,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from evaluation.keras_free import papers
+
 NUM_CLASSES = 12
 SCORE_NAMES = ("per_pixel_accuracy", "per_class_accuracy", "class_iou")
-#: Table 1 of the paper (Cityscapes labels -> photo, FCN-8s): per-pixel, per-class, class IoU.
-#: A copy of keras_gan.zoo.papers.PIX2PIX_FCN_SCORES (tests/test_zoo_numbers.py keeps them equal):
-#: importing keras_gan here would start Keras, hence TensorFlow, before torch-fidelity.
-PAPER_TABLE_1 = {
-    "L1": (0.42, 0.15, 0.11),
-    "GAN": (0.22, 0.05, 0.01),
-    "cGAN": (0.57, 0.22, 0.16),
-    "L1+GAN": (0.64, 0.20, 0.15),
-    "L1+cGAN": (0.66, 0.23, 0.17),
-    "Ground truth": (0.80, 0.26, 0.21),
-}
+#: Table 1 of the paper (Cityscapes labels -> photo, FCN-8s): per-pixel, per-class, class IoU:
+#: keras_gan.zoo.papers.PIX2PIX_FCN_SCORES itself, read without importing keras_gan (which would
+#: start Keras, hence TensorFlow, before torch-fidelity; see evaluation/keras_free.py).
+PAPER_TABLE_1 = papers.PIX2PIX_FCN_SCORES
 
 
 def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:

@@ -21,7 +21,7 @@ import sys
 from types import ModuleType
 
 #: keras_gan's modules that import nothing but the standard library (checked by the tests).
-KERAS_FREE = ("keras_gan.utils.files",)
+KERAS_FREE = ("keras_gan.utils.files", "keras_gan.zoo.papers")
 
 
 def keras_gan_module(name: str) -> ModuleType:
@@ -46,3 +46,4 @@ def keras_gan_module(name: str) -> ModuleType:
 
 
 files = keras_gan_module("keras_gan.utils.files")
+papers = keras_gan_module("keras_gan.zoo.papers")

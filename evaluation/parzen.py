@@ -65,6 +65,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from evaluation import sources
+from evaluation.keras_free import papers
 from evaluation.results import run_command, write_json_atomically
 
 NUM_SAMPLES = 10_000
@@ -84,13 +85,8 @@ class PaperNumber:
     citation: str
 
 
-PAPER_NUMBERS = {
-    "gan": PaperNumber("Adversarial nets", 225.0, 2.0, "Goodfellow et al. 2014, Table 1"),
-    "dbn": PaperNumber("DBN", 138.0, 2.0, "Goodfellow et al. 2014, Table 1"),
-    "stacked_cae": PaperNumber("Stacked CAE", 121.0, 1.6, "Goodfellow et al. 2014, Table 1"),
-    "deep_gsn": PaperNumber("Deep GSN", 214.0, 1.1, "Goodfellow et al. 2014, Table 1"),
-    "cgan": PaperNumber("Conditional adversarial net", 132.0, 1.8, "Mirza & Osindero 2014, Table 1"),
-}
+#: keras_gan.zoo.papers.PARZEN_MNIST, the one copy (read without importing Keras).
+PAPER_NUMBERS = {family: PaperNumber(*row) for family, row in papers.PARZEN_MNIST.items()}
 
 
 # ----------------------------------------------------------------- the kernel

@@ -117,3 +117,41 @@ def test_evaluation_uses_keras_gans_keras_free_modules_without_keras():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+
+
+@one_pass("jax", "a fresh interpreter's imports do not depend on the backend")
+def test_the_papers_numbers_import_without_keras():
+    """The papers' numbers module, as evaluation imports it, and the evaluation commands that print
+    them, leave Keras out of a fresh interpreter: `keras_gan.zoo.papers`' own file, no copy.
+
+    (`import keras_gan.zoo.papers` itself runs keras_gan/__init__.py, which imports Keras: importing
+    keras_gan registers its layers and models with Keras' serialization.)"""
+    code = (
+        "import sys\n"
+        "from evaluation.keras_free import papers\n"
+        "assert 'keras' not in sys.modules, 'keras imported by the numbers module'\n"
+        "assert papers.__file__.replace('\\\\', '/').endswith('keras_gan/zoo/papers.py'), papers.__file__\n"
+        "import evaluation.fcn_score, evaluation.parzen\n"
+        "assert 'keras' not in sys.modules, 'keras imported by the evaluation commands'\n"
+        "assert evaluation.fcn_score.PAPER_TABLE_1 is papers.PIX2PIX_FCN_SCORES\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+
+
+def test_the_papers_numbers_have_one_copy():
+    """evaluation's tables are keras_gan.zoo.papers' numbers, and no other module spells them out."""
+    from evaluation import fcn_score, parzen
+    from keras_gan.zoo import papers
+
+    assert fcn_score.PAPER_TABLE_1 == papers.PIX2PIX_FCN_SCORES
+    assert {k: tuple(v.__dict__.values()) for k, v in parzen.PAPER_NUMBERS.items()} == papers.PARZEN_MNIST
+    assert (papers.GAN_MNIST_PARZEN["parzen_ll"], papers.CGAN_MNIST_PARZEN["parzen_se"]) == (225.0, 1.8)
+    spelled = [repr(row)[1:-1] for row in papers.PIX2PIX_FCN_SCORES.values()]
+    spelled += [f"{mean!r}, {se!r}" for _, mean, se, _ in papers.PARZEN_MNIST.values()]
+    for root in ("keras_gan", "evaluation", "zoo"):
+        for module in Path(REPO, root).rglob("*.py"):
+            if module != Path(REPO, "keras_gan", "zoo", "papers.py"):
+                source = module.read_text(encoding="utf-8")
+                assert not [s for s in spelled if s in source], module

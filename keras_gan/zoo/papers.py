@@ -1,11 +1,15 @@
-"""The papers' published numbers, in one place (the registry, cards and README cite these).
+"""The papers' published numbers, in one place (the registry, cards, README and the evaluation
+commands cite these).
 
 - Goodfellow et al. 2014, Table 1: Parzen window log-likelihood of the MNIST
-  test set, GAN 225 +- 2 nats.
+  test set, GAN 225 +- 2 nats (and the table's other models).
 - Mirza & Osindero 2014, Table 1: Parzen log-likelihood of the conditional
   adversarial net on MNIST, 132 +- 1.8.
 - Isola et al. 2017, Table 1: FCN-scores (per-pixel accuracy, per-class
   accuracy, class IoU) of labels -> photo on Cityscapes, for each loss.
+
+This module imports nothing (the standard library at most): the evaluation package, which must
+not start Keras, loads it from this file without importing keras_gan (`evaluation/keras_free.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,18 @@ GAN_PAPER = "Goodfellow et al. 2014, Table 1 (Parzen window estimate, MNIST test
 CGAN_PAPER = "Mirza & Osindero 2014, Table 1 (Parzen window estimate, MNIST test)"
 PIX2PIX_TABLE1 = "Isola et al. 2017, Table 1 (Cityscapes labels -> photo, FCN-8s scores)"
 
-GAN_MNIST_PARZEN = {"parzen_ll": 225.0, "parzen_se": 2.0}
-CGAN_MNIST_PARZEN = {"parzen_ll": 132.0, "parzen_se": 1.8}
+#: Parzen window log-likelihoods of the MNIST test set (nats), per model: (model, mean, standard
+#: error, where published). The GAN paper's Table 1, and the CGAN paper's conditional net.
+PARZEN_MNIST = {
+    "gan": ("Adversarial nets", 225.0, 2.0, "Goodfellow et al. 2014, Table 1"),
+    "dbn": ("DBN", 138.0, 2.0, "Goodfellow et al. 2014, Table 1"),
+    "stacked_cae": ("Stacked CAE", 121.0, 1.6, "Goodfellow et al. 2014, Table 1"),
+    "deep_gsn": ("Deep GSN", 214.0, 1.1, "Goodfellow et al. 2014, Table 1"),
+    "cgan": ("Conditional adversarial net", 132.0, 1.8, "Mirza & Osindero 2014, Table 1"),
+}
+
+GAN_MNIST_PARZEN = {"parzen_ll": PARZEN_MNIST["gan"][1], "parzen_se": PARZEN_MNIST["gan"][2]}
+CGAN_MNIST_PARZEN = {"parzen_ll": PARZEN_MNIST["cgan"][1], "parzen_se": PARZEN_MNIST["cgan"][2]}
 
 #: Table 1 rows: (per-pixel accuracy, per-class accuracy, class IoU).
 PIX2PIX_FCN_SCORES = {
