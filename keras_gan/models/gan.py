@@ -389,6 +389,30 @@ class GAN(AdversarialModel):
             "d_fake": losses.mean_probability(fake_logits),
         }
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit` on images alone (`AdversarialModel.fit`'s checks apply).
+
+        Raises:
+            ValueError: labels were given to a model that takes none: `y`, a
+                dataset yielding `(images, labels)` batches (a tf.data dataset,
+                or a `keras.utils.PyDataset` whose first batch is a tuple), or
+                `validation_data=(images, labels)`. A GAN would train on the
+                images and ignore them; use `ConditionalGAN` to condition on
+                labels. Raised before any weight changes. Subclasses that read
+                labels in their own `unpack_batch` (ConditionalGAN) are not
+                checked here.
+        """
+        if type(self).unpack_batch is GAN.unpack_batch:  # the labels would be dropped unread
+            name = type(self).__name__
+            for what, data, labels in (("fit()", x, y), ("validation_data", *_split_validation_data(kwargs))):
+                problem = _labels_given(data, labels)
+                if problem:
+                    raise ValueError(
+                        f"{name} takes no labels, but {what} got {problem}; it would train on the images "
+                        f"alone and ignore them. Pass the images only, or use keras_gan.ConditionalGAN to "
+                        f"condition on the labels.")
+        return super().fit(x, y, *args, **kwargs)
+
     def _validate_fit_data(self, x, y) -> None:
         if x is None:
             raise ValueError("fit() needs training images: call fit(x) with x of shape (N, *data_shape).")
@@ -434,3 +458,36 @@ def _take_rows(chunks: list, m: int):
             left.insert(0, first[need:])
             need = 0
     return (taken[0] if len(taken) == 1 else ops.concatenate(taken, axis=0)), left
+
+
+def _split_validation_data(kwargs: dict):
+    """`(data, labels)` of `fit(validation_data=...)`: a tuple's first two entries, else (data, None)."""
+    data = kwargs.get("validation_data")
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return data[0], data[1]
+    return data, None
+
+
+def _labels_given(data, labels) -> str | None:
+    """What in `fit`'s arguments holds labels (for the error), or None: `labels` itself, or a
+    dataset whose elements are (images, labels[, weights]) tuples."""
+    if labels is not None:
+        shape = getattr(labels, "shape", None)
+        return f"y (shape {tuple(shape)})" if shape is not None else f"y ({type(labels).__name__})"
+    spec = getattr(data, "element_spec", None)  # tf.data
+    if isinstance(spec, (tuple, list)) and len(spec) >= 2:
+        return f"a dataset yielding {_tuple_of(len(spec))}"
+    if isinstance(data, keras.utils.PyDataset):
+        try:
+            count = data.num_batches
+        except NotImplementedError:
+            return None
+        if count != 0:
+            batch = data[0]
+            if isinstance(batch, (tuple, list)) and len(batch) >= 2 and batch[1] is not None:
+                return f"a PyDataset yielding {_tuple_of(len(batch))}"
+    return None
+
+
+def _tuple_of(size: int) -> str:
+    return "(images, labels)" if size == 2 else "(images, labels, sample weights)"
