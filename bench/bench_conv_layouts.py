@@ -4,10 +4,10 @@
     python bench/bench_conv_layouts.py --repeats 20 --threads 1
 
 `keras_gan.layers.Conv2D` / `Conv2DTranspose` choose, per layer at build,
-between two torch paths (see `keras_gan/layers/conv.py`): hand oneDNN the
+between two torch paths (see `keras_gan/backend/torch_layers.py`): hand oneDNN the
 NHWC activation as a channels-last view with a channels-last kernel, or copy
 the activation to NCHW and back with a plain kernel. The choice is made by
-the input map's size (`NCHW_MAX_PIXELS`); this script is the measurement that
+the input map's size (`torch_layers.NCHW_MAX_PIXELS`); this script is the measurement that
 threshold comes from, to rerun on another machine. For each of the pix2pix
 U-Net's convolutions (4x4, stride 2, full width) it times forward + backward
 (gradients for the input and the kernel, from a dense NHWC output gradient as

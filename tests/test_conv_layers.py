@@ -19,7 +19,8 @@ CASES = [  # (kernel, strides, padding, use_bias, (height, width), (torch fast p
     (1, 1, "valid", True, (5, 5), (True, True)),
     (2, 3, "valid", True, (6, 5), (True, False)),  # transposed, kernel < stride: Keras' output is size x stride
 ]
-#: NCHW_MAX_PIXELS values that send every CASES map down one torch path: channels-last views, NCHW copies.
+#: keras_gan.backend.torch_layers.NCHW_MAX_PIXELS values that send every CASES map down one torch path:
+#: channels-last views, NCHW copies.
 LAYOUTS = {"channels_last": 0, "nchw": 10**6}
 
 
@@ -64,7 +65,10 @@ def _gradients(layer, x):
 def test_same_outputs_and_gradients_as_keras(transpose, kernel, strides, padding, use_bias, size, fast, layout,
                                              monkeypatch):
     """Each case on each of torch's two fast paths (the layout only matters on torch; elsewhere a repeat)."""
-    monkeypatch.setattr(layers.conv, "NCHW_MAX_PIXELS", LAYOUTS[layout])
+    if keras.backend.backend() == "torch":
+        from keras_gan.backend import torch_layers
+
+        monkeypatch.setattr(torch_layers, "NCHW_MAX_PIXELS", LAYOUTS[layout])
     cls, keras_cls = ((layers.Conv2DTranspose, keras.layers.Conv2DTranspose) if transpose
                       else (layers.Conv2D, keras.layers.Conv2D))
     ours, reference = _pair(cls, keras_cls, kernel, strides, padding, use_bias)
@@ -114,6 +118,8 @@ def test_both_torch_paths_match_keras(transpose, size):
 def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layout(tmp_path):
     import torch
 
+    from keras_gan.backend.torch_layers import torch_weight
+
     conv, deconv = layers.Conv2D(8, 4, strides=2, padding="same"), layers.Conv2DTranspose(8, 4, strides=2,
                                                                                          padding="same")
     small_conv, small_deconv = layers.Conv2D(8, 4, strides=2, padding="same"), layers.Conv2DTranspose(
@@ -124,13 +130,13 @@ def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layou
     small_deconv.build((1, 8, 8, 3))
     for layer in (conv, deconv, small_conv, small_deconv):
         kernel = layer.kernel.value
-        weight = layers.conv._torch_weight(kernel, layer._torch_nchw)
+        weight = torch_weight(kernel, layer._torch_nchw)
         assert weight.data_ptr() == kernel.data_ptr()  # a view: nothing copied
         assert weight.is_contiguous(memory_format=torch.contiguous_format if layer._torch_nchw
                                     else torch.channels_last)  # the layout oneDNN reads as it is
         values = np.random.default_rng(2).normal(size=tuple(layer.kernel.shape)).astype("float32")
         layer.kernel.assign(values)
-        weight = layers.conv._torch_weight(layer.kernel.value, layer._torch_nchw)
+        weight = torch_weight(layer.kernel.value, layer._torch_nchw)
         assert weight.data_ptr() == layer.kernel.value.data_ptr()
         np.testing.assert_array_equal(to_numpy(layer.kernel), values)  # Keras' shape and values
     for size in (16, 64):  # a kernel laid out for each path

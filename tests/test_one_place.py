@@ -155,3 +155,18 @@ def test_the_papers_numbers_have_one_copy():
             if module != Path(REPO, "keras_gan", "zoo", "papers.py"):
                 source = module.read_text(encoding="utf-8")
                 assert not [s for s in spelled if s in source], module
+
+
+def test_layers_and_backend_import_each_other_only_inside_functions():
+    """keras_gan.layers' torch code is keras_gan.backend.torch_layers; the layers reach it (and
+    torch_collectives) inside their methods, and keras_gan.backend reaches the layers (torch_kernels'
+    Maxout) inside a function, so at module import neither package imports the other."""
+    library = Path(REPO, "keras_gan")
+    for package, other in (("layers", "keras_gan.backend"), ("backend", "keras_gan.layers")):
+        for module in sorted((library / package).glob("*.py")):
+            found = [i for i in _imports(module, module_level_only=True)
+                     if _under(i[1], other) or i[1] == "keras_gan." + other.split(".")[1]]
+            assert found == [], f"{module.relative_to(REPO)} imports {found} at module level"
+    torch_code = [m.name for m in sorted((library / "layers").glob("*.py"))
+                  if any(_under(i[1], "torch") for i in _imports(m))]
+    assert torch_code == [], f"torch code left in keras_gan/layers: {torch_code}"

@@ -20,6 +20,7 @@ quantized Dense by its `__call__` (which runs `quantized_call`).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -28,7 +29,6 @@ import torch
 import torch.nn.functional as F
 
 from keras_gan import compat
-from keras_gan.layers.maxout import Maxout
 
 
 def _dense(layer, inputs, training=None):
@@ -81,19 +81,25 @@ def _reshape(layer, inputs):
     return torch.reshape(inputs, (inputs.shape[0],) + tuple(target))
 
 
-_KERNELS: dict[type, Callable] = {
-    keras.layers.Dense: _dense,
-    Maxout: _maxout,
-    keras.layers.Dropout: _dropout,
-    keras.layers.Flatten: _flatten,
-    keras.layers.Reshape: _reshape,
-}
+@functools.cache
+def _kernels() -> dict[type, Callable]:
+    """{layer class: its direct form}. Made at first use: keras_gan.backend imports nothing from
+    keras_gan.layers at module import (the layers call into keras_gan.backend.torch_layers)."""
+    from keras_gan.layers.maxout import Maxout
+
+    return {
+        keras.layers.Dense: _dense,
+        Maxout: _maxout,
+        keras.layers.Dropout: _dropout,
+        keras.layers.Flatten: _flatten,
+        keras.layers.Reshape: _reshape,
+    }
 
 
 def direct_call(layer) -> Callable | None:
     """`fn(*args, **kwargs)` computing `layer.call(*args, **kwargs)` with direct torch calls, or None
     for a layer not listed here (matched by exact class, see the module docstring)."""
-    kernel = _KERNELS.get(type(layer))
+    kernel = _kernels().get(type(layer))
     if kernel is None:
         return None
     return lambda *args, **kwargs: kernel(layer, *args, **kwargs)

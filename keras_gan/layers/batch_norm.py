@@ -28,12 +28,10 @@ On PyTorch a plain float32 training call (one process, not synchronized, more
 than one value per channel) runs torch's own fused `batch_norm`, which
 normalises with the biased variance and updates the running variance with the
 unbiased one: exactly this layer's rule, in one kernel forward and one
-backward, instead of about a dozen elementwise passes and their autograd nodes
-(Keras' `ops.moments` + `ops.batch_normalization` + two moving-average
-updates). Same quantities, float32 rounding apart (tested against the generic
-path). In the pix2pix step (2-core CPU, idle, torch profiler) the 22 norms'
-backward went from 35 ms per step to 7, native torch's being 4-5 (README,
-Benchmarks).
+backward (the 22 norms' backward in the pix2pix step: 35 ms per step down to 7).
+That torch code, with its measurements, is `keras_gan.backend.torch_layers`
+(imported inside the methods below, on PyTorch only, so that `keras_gan.layers`
+and `keras_gan.backend` import independently).
 """
 
 from __future__ import annotations
@@ -51,33 +49,6 @@ def _in_tf_strategy_scope() -> bool:
     import tensorflow as tf
 
     return tf.distribute.has_strategy()
-
-
-def _with_dense_gradient(outputs):
-    """`outputs`, whose incoming gradient is made dense (row-major) before torch's batch-norm
-    backward sees it.
-
-    Why: a U-Net decoder block's output is one half of a channel concatenation, so its gradient
-    arrives as a strided slice of the concatenation's gradient, and torch's channels-last
-    batch-norm backward then takes a slow path: in the pix2pix step on the 2-core CPU machine
-    (idle, torch profiler, 2026-12-02) the 128x128x64 decoder norm's backward took 21 ms against
-    the native loop's 0.6 ms, and all 22 norms' backward 35 ms against 4; with the gradient copied
-    first, 7 ms against 4-5 (the copy itself about 2 ms).
-    """
-    return _DenseGradient.apply(outputs)
-
-
-if _TORCH:
-    import torch
-
-    class _DenseGradient(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, tensor):
-            return tensor.view_as(tensor)
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad.contiguous()
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -115,43 +86,16 @@ class BatchNormalization(keras.layers.BatchNormalization):
         return ops.cast(outputs, self.compute_dtype)
 
     def _torch_fused_applies(self, inputs) -> bool:
-        """Whether this training call can run torch's fused batch norm (see the module docstring)."""
-        import torch
+        """Whether this training call can run torch's fused batch norm (PyTorch; see the module docstring)."""
+        from keras_gan.backend import torch_layers
 
-        axis = self.axis if isinstance(self.axis, int) else (self.axis[0] if len(self.axis) == 1 else None)
-        if axis is None or inputs.ndim < 2 or axis % inputs.ndim != inputs.ndim - 1:
-            return False  # one channel axis, the last (the networks' NHWC)
-        if inputs.dtype != torch.float32 or self.moving_mean.value.dtype != torch.float32:
-            return False  # mixed precision: the generic path's casts
-        if self._synchronized_over_torch_ranks():
-            return False
-        return inputs.numel() // inputs.shape[-1] > 1  # torch refuses one value per channel
+        return torch_layers.fused_batch_norm_applies(self, inputs) and not self._synchronized_over_torch_ranks()
 
     def _torch_fused_call(self, inputs):
-        """torch's `batch_norm` on a channels-first *view* of the channels-last `inputs` (no copy:
-        torch's channels-last kernels read it as it lies), then the moving averages assigned."""
-        import torch.nn.functional as F
+        """torch's fused `batch_norm` on `inputs`, the moving averages assigned (PyTorch)."""
+        from keras_gan.backend import torch_layers
 
-        rank = inputs.ndim
-        to_first = (0, rank - 1) + tuple(range(1, rank - 1))
-        to_last = (0,) + tuple(range(2, rank)) + (1,)
-        # torch updates the averages in place: on copies, assigned back, so that a stateless call
-        # (`stateless_call`, `Pix2Pix.translate`) records the update instead of writing the variable.
-        moving_mean = self.moving_mean.value.detach().clone()
-        moving_variance = self.moving_variance.value.detach().clone()
-        outputs = F.batch_norm(
-            inputs.permute(*to_first),
-            moving_mean,
-            moving_variance,
-            weight=self.gamma.value if self.scale else None,
-            bias=self.beta.value if self.center else None,
-            training=True,
-            momentum=1.0 - self.momentum,
-            eps=self.epsilon,
-        )
-        self.moving_mean.assign(moving_mean)
-        self.moving_variance.assign(moving_variance)
-        return _with_dense_gradient(outputs.permute(*to_last))
+        return torch_layers.fused_batch_norm(self, inputs)
 
     def _synchronized_over_torch_ranks(self) -> bool:
         """Whether this layer takes global statistics over the ranks of a `torch.distributed` job."""
