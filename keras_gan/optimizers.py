@@ -16,6 +16,7 @@ traced step, is saved with the optimizer and survives a resume.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 from keras_gan import compat
 
@@ -66,20 +67,26 @@ class RampedMomentumSGD(keras.optimizers.SGD):
     pylearn2: v <- m v - lr g; w <- w + v).
 
     Args:
-        steps_per_epoch: updates per epoch (500 for MNIST train[0:50000] at batch 100).
+        steps_per_epoch: this optimizer's updates per epoch (required): the
+            batches per epoch (`math.ceil(len(images) / batch_size)` for
+            `fit(images, batch_size=...)`: 500 for MNIST train[0:50000] at
+            batch 100), times `d_steps` for a discriminator updated k times
+            per batch. There is no default: a wrong epoch length
+            silently stretches or squeezes the momentum ramp.
         initial_momentum, final_momentum, start, saturate: as pylearn2.
     """
 
-    def __init__(self, learning_rate=0.1, steps_per_epoch: int = 500, initial_momentum: float = 0.5,
+    def __init__(self, learning_rate=0.1, steps_per_epoch: int | None = None, initial_momentum: float = 0.5,
                  final_momentum: float = 0.7, start: int = 1, saturate: int = 250, **kwargs):
         kwargs.pop("momentum", None)
+        steps_per_epoch = check_steps_per_epoch(steps_per_epoch, type(self).__name__)
         # A non-zero `momentum` makes SGD allocate the velocity slots; the value
         # itself is never used (`update_step` reads `current_momentum()`).
         super().__init__(learning_rate=learning_rate, momentum=0.5, **kwargs)
-        if steps_per_epoch < 1 or saturate <= start:
+        if saturate <= start:
             raise ValueError(
-                f"RampedMomentumSGD needs steps_per_epoch >= 1 and saturate > start; got "
-                f"steps_per_epoch={steps_per_epoch}, start={start}, saturate={saturate}."
+                f"RampedMomentumSGD needs saturate > start (the epochs the momentum ramps between); got "
+                f"start={start}, saturate={saturate}."
             )
         for name, value in (("initial_momentum", initial_momentum), ("final_momentum", final_momentum)):
             if not 0.0 <= value < 1.0:
@@ -118,8 +125,30 @@ class RampedMomentumSGD(keras.optimizers.SGD):
         return config
 
 
-def paper_sgd(steps_per_epoch: int = 500, decay_factor: float = 1.000004) -> RampedMomentumSGD:
-    """One optimizer of the GAN paper's recipe (use one per network)."""
+def check_steps_per_epoch(steps_per_epoch, who: str = "paper_sgd") -> int:
+    """`steps_per_epoch` as an int >= 1, or a one-line error saying how to choose it."""
+    how = ("pass the optimizer's updates per epoch, the batches per epoch (math.ceil(len(images) / batch_size) "
+           "for fit(images, batch_size=...)), times d_steps for the discriminator's; e.g. 500 for MNIST's "
+           "50000 training images at batch 100")
+    if steps_per_epoch is None:
+        raise ValueError(f"{who} needs steps_per_epoch (its momentum ramps once per epoch): {how}.")
+    if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch < 1:
+        raise ValueError(f"{who} needs steps_per_epoch as an integer >= 1; got {steps_per_epoch!r}: {how}.")
+    return int(steps_per_epoch)
+
+
+def paper_sgd(steps_per_epoch: int | None = None, decay_factor: float = 1.000004) -> RampedMomentumSGD:
+    """One optimizer of the GAN paper's recipe (use one per network).
+
+    `steps_per_epoch` is required: the optimizer's updates per epoch, the
+    batches per epoch (`math.ceil(len(images) / batch_size)` for
+    `fit(images, batch_size=...)`: 500 for the paper's 50000 MNIST images at
+    batch 100), times `d_steps` for the discriminator's optimizer when k > 1.
+    It sets when the momentum ramp moves (pylearn2 ramps once per epoch); a
+    default of 500 gave a run on a subset, or at another batch size, a wrong
+    ramp without a word.
+    """
+    steps_per_epoch = check_steps_per_epoch(steps_per_epoch)
     return RampedMomentumSGD(
         InverseExponentialDecay(0.1, decay_factor, 1e-6), steps_per_epoch=steps_per_epoch,
         initial_momentum=0.5, final_momentum=0.7, start=1, saturate=250,

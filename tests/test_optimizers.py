@@ -1,5 +1,7 @@
 """The paper's SGD schedule: learning-rate decay and the per-epoch momentum ramp."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -48,4 +50,32 @@ def test_round_trips_through_its_config():
     assert clone.learning_rate is not None
     assert float(to_numpy(clone._get_current_learning_rate())) == pytest.approx(0.1)
     with pytest.raises(ValueError, match="saturate"):
-        RampedMomentumSGD(0.1, start=5, saturate=5)
+        RampedMomentumSGD(0.1, steps_per_epoch=10, start=5, saturate=5)
+
+
+@pytest.mark.parametrize("make", [paper_sgd, lambda *a: RampedMomentumSGD(0.1, *a)], ids=["paper_sgd", "RampedMomentumSGD"])
+def test_steps_per_epoch_is_required_and_checked(make):
+    # It used to default to 500 (MNIST at batch 100): a run on a subset got a wrong ramp silently.
+    for bad, said in ((None, "needs steps_per_epoch (its momentum ramps once per epoch)"),
+                      (0, "got 0"), (2.5, "got 2.5"), (True, "got True")):
+        with pytest.raises(ValueError, match=r"steps_per_epoch") as info:
+            make() if bad is None else make(bad)
+        message = str(info.value)
+        assert said in message and "math.ceil(len(images) / batch_size)" in message and "\n" not in message
+
+
+def test_the_ramp_moves_at_the_epochs_of_a_subset():
+    """A GAN fit on 45 images at batch 10 (5 batches an epoch, the last ragged) with
+    paper_sgd(5): the momentum moves after each epoch's 5 updates, not after 500."""
+    import keras_gan
+    from keras_gan import networks
+
+    gan = keras_gan.GAN(networks.mlp_generator(latent_dim=2, units=8), networks.mlp_discriminator(units=8), seed=3)
+    steps = math.ceil(45 / 10)
+    gan.compile(d_optimizer=paper_sgd(steps), g_optimizer=paper_sgd(steps))
+    x = np.random.default_rng(0).normal(size=(45, 2)).astype("float32")
+    gan.fit(x, batch_size=10, epochs=2, verbose=0)
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+        assert int(to_numpy(optimizer.iterations)) == 2 * steps
+        # epoch index 2 next: 0.5 + 0.2 * (2 + 1 - 1) / (250 - 1)
+        assert float(to_numpy(optimizer.current_momentum())) == pytest.approx(0.5 + 0.2 * 2 / 249, abs=1e-7)

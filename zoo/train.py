@@ -186,6 +186,7 @@ def main(argv=None) -> int:
         x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
                                             shard=(rank, world) if world > 1 and job.strategy is None
                                             else None), None  # TF's strategy splits the global batches itself
+        steps_per_epoch = len(x)  # the batches fit takes per epoch (a ragged last one included): the SGD ramp's epoch
     problem = _output_folder_problem(out)
     if problem:
         print(f"error: --out: {problem}", file=sys.stderr)
