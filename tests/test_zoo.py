@@ -191,6 +191,8 @@ def test_train_command_trains_resumes_exports_evaluates_and_writes_the_card(data
                  "first 300 training examples", summary["sha256"], "Model selection", ", seed 0 |",
                  "![losses](losses.png) ![val_parzen](val_parzen.png)"):
         assert text in card, text
+    # This run did not average the generator (the shipped gan-mnist checkpoint did): the card says so.
+    assert "moving average" not in card and "(no `--generator-ema`: no averaging)" in card
     assert (out / "val_parzen.png").is_file() and (out / "losses.png").is_file()
 
 
@@ -382,6 +384,24 @@ def test_cgan_card_reports_label_agreement_and_the_recipe_seed():
     assert f"python -m evaluation.parzen {export}; python -m evaluation.label_agreement {export}" in card
     assert "| 132 +- 1.8 |" in card and "Trained 3 of the recipe's 300 epochs." in card
     assert "No dropout in G" in card
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_a_runs_card_describes_that_run_not_the_shipped_checkpoint(name):
+    """A run without --generator-ema is not told it exported a moving average (gan-mnist's shipped
+    weights are one), an ablation's run is not told that no weights ship; with the average, it is."""
+    from zoo.card import render_card
+    from zoo.recipes import RECIPES
+
+    recipe = RECIPES[name]
+    summary = {"export": f"out/export/{name}.weights.h5", "sha256": "ab" * 32, "command": f"python -m zoo.train {name}",
+               "epochs_run": 2, "best_epoch": 2, "best_validation_score": 1.0, "wall_time_s": 60.0,
+               "machine": "test", "backend": "torch", "seed": 0, "limit": None}
+    card = render_card(zoo.get_entry(name), recipe, summary, {})
+    assert "moving average" not in card and "weights ship" not in card.lower(), card
+    assert "| weights | the networks' weights after the exported epoch's last update (no `--generator-ema`" in card
+    averaged = render_card(zoo.get_entry(name), recipe, {**summary, "generator_average": 0.999}, {})
+    assert "| weights | the generator's exponential moving average over its training iterates (momentum 0.999" in averaged
 
 
 @pytest.mark.parametrize("keep, exported", [("best", 2), ("last", 3)])

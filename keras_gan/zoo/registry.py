@@ -37,6 +37,11 @@ class ZooEntry:
     metrics: dict = dataclasses.field(default_factory=dict)
     paper_metrics: dict = dataclasses.field(default_factory=dict)
     card: str | None = None
+    #: What holds for every run of the recipe (architecture, data), for the card a run of
+    #: `python -m zoo.train` writes; None: `description` already says only that. `description`
+    #: may also speak of the shipped checkpoint (how it was averaged, that none ships), which a
+    #: run's card must not claim for the run.
+    run_description: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -52,6 +57,7 @@ def _pix2pix_ablation(name: str, row: str, change: str, config: dict, epochs_run
         family="pix2pix",
         description=f"pix2pix's Table 1 '{row}' row on facades: the pix2pix-facades pair {change}. "
                     "An ablation: no weights ship.",
+        run_description=f"pix2pix's Table 1 '{row}' row on facades: the pix2pix-facades pair {change}.",
         builder="pix2pix",
         config={"image_size": 256, "ngf": 16, "ndf": 16, **config},
         dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 logged only)",
@@ -70,6 +76,7 @@ ENTRIES: tuple[ZooEntry, ...] = (
         family="gan",
         description="The GAN paper's MLP generator / maxout discriminator on MNIST train[0:50000]; "
                     "the weights are the moving average of the generator's iterates (card).",
+        run_description="The GAN paper's MLP generator / maxout discriminator on MNIST train[0:50000].",
         builder="gan_mnist",
         config={"latent_dim": 100, "hidden_units": 1200, "units": 240, "pieces": 5, "latent_prior": "uniform"},
         dataset="MNIST train[0:50000] (validation train[50000:60000] for model selection)",
@@ -141,6 +148,8 @@ ENTRIES: tuple[ZooEntry, ...] = (
         family="pix2pix",
         description="pix2pix labels -> photo, 256x256, CMP facades train split; a narrow network "
                     "(ngf = ndf = 16) trained on CPU.",
+        run_description="pix2pix labels -> photo, 256x256, CMP facades train split; a narrow network "
+                        "(ngf = ndf = 16).",
         builder="pix2pix",
         config={"image_size": 256, "ngf": 16, "ndf": 16, "l1_weight": 100.0},
         dataset="CMP Facade base, train = cmp_b0001..0300 (val 0301..0328 for model selection)",
@@ -182,6 +191,8 @@ ENTRIES: tuple[ZooEntry, ...] = (
         family="pix2pix",
         description="pix2pix labels -> photo with the paper's full-width U-Net (ngf = ndf = 64, "
                     "about 54 M parameters). No weights ship: train with the recipe on a GPU.",
+        run_description="pix2pix labels -> photo with the paper's full-width U-Net (ngf = ndf = 64, "
+                        "about 54 M parameters).",
         builder="pix2pix",
         config={"image_size": 256, "ngf": 64, "ndf": 64, "l1_weight": 100.0},
         dataset="CMP Facade base train split (or the official 400-image facades train split)",
