@@ -29,19 +29,33 @@ def launcher_environment() -> str | None:
 
     Only jobs of more than one process count: `WORLD_SIZE=1` is one process.
     """
-    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+    if _process_count("WORLD_SIZE") > 1:
         return "torch"
-    if int(os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES", "1") or 1) > 1:
+    if _process_count("KERAS_DISTRIBUTION_NUM_PROCESSES") > 1:
         return "jax"
     config = os.environ.get("TF_CONFIG")
     if config:
         try:
             workers = json.loads(config).get("cluster", {}).get("worker", [])
-        except (ValueError, AttributeError):
-            raise ValueError(f"TF_CONFIG is not valid JSON of a cluster: {config[:200]!r}") from None
-        if len(workers) > 1:
+            count = len(workers)
+        except (ValueError, AttributeError, TypeError):
+            raise ValueError(
+                f"TF_CONFIG is not valid JSON of a cluster: {config[:200]!r}; set it as "
+                '{"cluster": {"worker": ["HOST0:PORT", "HOST1:PORT"]}, "task": {"type": "worker", "index": R}} '
+                "or unset it.") from None
+        if count > 1:
             return "tensorflow"
     return None
+
+
+def _process_count(name: str) -> int:
+    """A launcher's process count variable (1 when unset), or a one-line error."""
+    value = os.environ.get(name, "1") or "1"
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value[:50]!r} is not a number of processes; set it to an integer "
+                         "or unset it.") from None
 
 
 def join_torch_job() -> tuple[int, int]:

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from keras_gan.datasets import EpochShuffledArrays
-from tests.conftest import REPO, h5_arrays
+from tests.conftest import REPO, h5_arrays, one_pass
 from keras_gan.distributed import free_local_ports, local_job_variables
 
 
@@ -63,8 +63,96 @@ def test_another_backends_launch_variables_are_one_clear_error(variables, tmp_pa
     out = tmp_path / "run"
     assert train.main(["gan-mnist", "--limit", "200", "--epochs", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"is set, but KERAS_BACKEND is {keras.backend.backend()!r}" in err and "TF_CONFIG with" in err
-    assert not out.exists()
+    if "WORLD_SIZE" in variables:  # torchrun's: refused before Keras starts
+        assert err.startswith("error: torchrun started this process") and "pass --backend torch" in err
+    else:
+        assert f"is set, but KERAS_BACKEND is {keras.backend.backend()!r}" in err and "TF_CONFIG with" in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
+_LAUNCH_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "KERAS_DISTRIBUTION_NUM_PROCESSES", "TF_CONFIG",
+                     "KERAS_BACKEND", "KERAS_HOME")
+
+
+def _keras_home(tmp_path, backend):
+    home = tmp_path / "keras_home"
+    home.mkdir()
+    (home / "keras.json").write_text(json.dumps({"floatx": "float32", "epsilon": 1e-07, "backend": backend,
+                                                 "image_data_format": "channels_last"}))
+    return home
+
+
+def test_the_backend_follows_keras_own_resolution(tmp_path):
+    """--backend, then KERAS_BACKEND, then keras.json in KERAS_HOME, then Keras' default; under
+    torchrun torch unless another backend was asked for explicitly (then one clear error)."""
+    from zoo.train import resolve_backend
+
+    home = _keras_home(tmp_path, "jax")
+    config = str(home / "keras.json")
+    env = {"KERAS_HOME": str(home)}
+    assert resolve_backend(None, env) == ("jax", f"from {config}")
+    assert resolve_backend(None, {**env, "KERAS_BACKEND": "torch"}) == ("torch", "KERAS_BACKEND=torch")
+    assert resolve_backend("tensorflow", {**env, "KERAS_BACKEND": "torch"}) == ("tensorflow", "--backend tensorflow")
+    assert resolve_backend(None, {"KERAS_HOME": str(tmp_path / "empty")})[0] == "tensorflow"  # Keras' default
+    torchrun = {**env, "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "2"}
+    backend, said = resolve_backend(None, torchrun)
+    assert backend == "torch" and said.startswith("torchrun started this process") and f"{config} says 'jax'" in said
+    assert resolve_backend(None, {**torchrun, "KERAS_BACKEND": "torch"}) == ("torch", "KERAS_BACKEND=torch")
+    for flag, extra, named in ((None, {"KERAS_BACKEND": "jax"}, "KERAS_BACKEND=jax"),
+                               ("tensorflow", {}, "--backend tensorflow")):
+        backend, error = resolve_backend(flag, {**torchrun, **extra})
+        assert backend is None and named in error and "pass --backend torch" in error and "\n" not in error
+    (home / "keras.json").write_text(json.dumps({"backend": "theano"}))
+    backend, error = resolve_backend(None, env)
+    assert backend is None and "'theano'" in error and "pass --backend" in error
+    backend, error = resolve_backend(None, {"KERAS_BACKEND": "pytorch"})
+    assert backend is None and "KERAS_BACKEND=pytorch is not a Keras backend" in error
+
+
+def _run_train(tmp_path, variables: dict, *args):
+    env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_VARIABLES}
+    env.update(PYTHONPATH=REPO, **variables)
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "zoo.train", "gan-mnist", "--limit", "200", "--epochs", "1",
+                           "--out", str(out), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    return proc, out
+
+
+@one_pass("torch", "starts its own backends in subprocesses")
+def test_without_keras_backend_the_command_uses_keras_json_or_torch_under_torchrun(tmp_path):
+    """The README's `torchrun ... -m zoo.train` used to fall back to JAX on every rank. A 2-worker
+    TF_CONFIG stops each run before it writes anything, and its error names the backend Keras
+    actually started."""
+    home = _keras_home(tmp_path, "jax")
+    cluster = {"TF_CONFIG": _TF_CONFIG, "KERAS_HOME": str(home)}
+    proc, out = _run_train(tmp_path, cluster)
+    assert proc.returncode == 2 and not out.exists()
+    assert f"zoo.train: Keras backend jax (from {home / 'keras.json'})" in proc.stderr
+    assert "is set, but KERAS_BACKEND is 'jax'" in proc.stderr  # what Keras really runs on
+    proc, out = _run_train(tmp_path, {**cluster, "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "1"})
+    assert proc.returncode == 2 and not out.exists()
+    assert "zoo.train: Keras backend torch (torchrun started this process" in proc.stderr
+    assert "is set, but KERAS_BACKEND is 'torch'" in proc.stderr
+    proc, out = _run_train(tmp_path, {"KERAS_HOME": str(home), "LOCAL_RANK": "0", "RANK": "0", "WORLD_SIZE": "2",
+                                      "KERAS_BACKEND": "jax"})
+    assert proc.returncode == 2 and not out.exists() and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: torchrun started this process") and "KERAS_BACKEND=jax" in proc.stderr
+
+
+@pytest.mark.parametrize("variables, said", [
+    ({"TF_CONFIG": "{bad"}, "TF_CONFIG is not valid JSON of a cluster: '{bad'; set it as"),
+    ({"TF_CONFIG": '{"cluster": {"worker": 5}}'}, "TF_CONFIG is not valid JSON of a cluster"),
+    ({"KERAS_DISTRIBUTION_NUM_PROCESSES": "two"}, "KERAS_DISTRIBUTION_NUM_PROCESSES='two' is not a number"),
+])
+def test_a_malformed_launch_variable_is_one_line_and_writes_nothing(variables, said, tmp_path, monkeypatch, capsys):
+    from zoo import train
+
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "run"
+    assert train.main(["gan-mnist", "--limit", "200", "--epochs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {said}") and err.count("\n") == 1 and not out.exists()
 
 
 @pytest.mark.slow
@@ -72,8 +160,11 @@ def test_another_backends_launch_variables_are_one_clear_error(variables, tmp_pa
 def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_path, data_dir):
     out, scratch = tmp_path / "run", tmp_path / "tmp"
     scratch.mkdir()
-    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=REPO, TMPDIR=str(scratch),
-               KERAS_GAN_DATA_DIR=str(data_dir))
+    # As the README runs it: no KERAS_BACKEND (it used to fall back to JAX on every rank) and a
+    # keras.json that names another backend; under torchrun that is torch, and it says so.
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(PYTHONPATH=REPO, TMPDIR=str(scratch), KERAS_GAN_DATA_DIR=str(data_dir),
+               KERAS_HOME=str(_keras_home(tmp_path, "jax")))
 
     def launch(epochs):
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
@@ -83,9 +174,10 @@ def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_p
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc
 
-    launch(1)
+    first = launch(1)
+    assert first.stderr.count("zoo.train: Keras backend torch (torchrun started this process") == 2  # each rank
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
+    assert summary["backend"] == "torch" and summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
     assert (out / "export" / "gan-mnist.weights.h5").is_file()
     # process 1's private folder was removed (torchrun keeps its own torchelastic_* folder there)
     assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]

@@ -11,7 +11,8 @@
                                                       # ... and export the average of G's iterates
 
 Several processes (one per device or machine) run it under their engine's launcher:
-`torchrun --nproc-per-node 2 -m zoo.train gan-mnist` (PyTorch), the
+`torchrun --nproc-per-node 2 -m zoo.train gan-mnist` (PyTorch: torch unless
+another backend is named), the
 KERAS_DISTRIBUTION_* variables (JAX) or TF_CONFIG (TensorFlow) on every
 process. The global batch is split over the processes and process 0 alone
 writes (README: "Several devices and machines").
@@ -66,7 +67,9 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None, help="data folder (default: $KERAS_GAN_DATA_DIR)")
     p.add_argument("--out", default=None, help="output folder (default: outputs/zoo/NAME)")
     p.add_argument("--backend", choices=["jax", "tensorflow", "torch"], default=None,
-                   help="Keras backend (default: $KERAS_BACKEND, else jax)")
+                   help="Keras backend (default: Keras' own choice: $KERAS_BACKEND, else the backend "
+                        "of keras.json in $KERAS_HOME or ~/.keras, else tensorflow; under torchrun, "
+                        "torch)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed (default: the recipe's, the one its checkpoint was trained with)")
     p.add_argument("--score-every", type=int, default=1, help="validation scoring period in epochs")
@@ -114,9 +117,82 @@ def parse_args(argv=None):
     return args
 
 
+#: Keras' own default backend, when neither KERAS_BACKEND nor keras.json names one.
+KERAS_DEFAULT_BACKEND = "tensorflow"
+
+
+def _keras_json_path(environ) -> str:
+    """Where Keras reads keras.json: $KERAS_HOME, else ~/.keras (/tmp/.keras when ~ is not
+    writable), as `keras.src.backend.config` does."""
+    if "KERAS_HOME" in environ:
+        return os.path.join(environ["KERAS_HOME"], "keras.json")
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):
+        base = "/tmp"
+    return os.path.join(base, ".keras", "keras.json")
+
+
+def _under_torchrun(environ) -> bool:
+    """torchrun started this process: it sets LOCAL_RANK and WORLD_SIZE on every one."""
+    if "LOCAL_RANK" in environ and "WORLD_SIZE" in environ:
+        return True
+    try:
+        return int(environ.get("WORLD_SIZE", "1") or 1) > 1  # as keras_gan.distributed.launcher_environment
+    except ValueError:
+        return False  # launcher_environment reports it
+
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def resolve_backend(flag: str | None, environ) -> tuple[str | None, str]:
+    """`(backend, where it came from)`, or `(None, error)`: the Keras backend zoo.train runs on.
+
+    Keras' own order: --backend, then $KERAS_BACKEND, then keras.json's `backend`
+    ($KERAS_HOME or ~/.keras), then Keras' default (tensorflow). Under torchrun,
+    whose processes only torch can join, a run with neither --backend nor
+    $KERAS_BACKEND uses torch (keras.json is a machine-wide default, not a choice
+    for this job), and an explicit other backend is an error.
+    """
+    torchrun = _under_torchrun(environ)
+    if flag or environ.get("KERAS_BACKEND"):
+        backend = flag or environ["KERAS_BACKEND"]
+        where = f"--backend {flag}" if flag else f"KERAS_BACKEND={backend}"
+        if backend not in BACKENDS:
+            return None, f"{where} is not a Keras backend zoo.train runs on; use one of {', '.join(BACKENDS)}."
+        if torchrun and backend != "torch":
+            return None, (f"torchrun started this process (LOCAL_RANK / WORLD_SIZE are set), but {where} "
+                          "asks for another backend; torchrun's processes run torch: pass --backend torch "
+                          "(or unset KERAS_BACKEND), or launch without torchrun.")
+        return backend, where
+    config_path = _keras_json_path(environ)
+    configured = None
+    if os.path.isfile(config_path):
+        try:
+            with open(config_path) as f:
+                configured = json.load(f).get("backend")
+        except (OSError, ValueError, AttributeError):
+            configured = None  # Keras itself ignores an unreadable keras.json
+    if torchrun:
+        said = f"; {config_path} says {configured!r}" if configured and configured != "torch" else ""
+        return "torch", f"torchrun started this process and no --backend or KERAS_BACKEND was given{said}"
+    if configured:
+        if configured not in BACKENDS:
+            return None, (f"{config_path} names the backend {configured!r}; zoo.train runs on "
+                          f"{', '.join(BACKENDS)}: fix its \"backend\" or pass --backend.")
+        return configured, f"from {config_path}"
+    return KERAS_DEFAULT_BACKEND, "Keras' default: no --backend, KERAS_BACKEND or keras.json backend"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.environ["KERAS_BACKEND"] = args.backend or os.environ.get("KERAS_BACKEND", "jax")
+    backend, where = resolve_backend(args.backend, os.environ)
+    if backend is None:
+        print(f"error: {where}", file=sys.stderr)
+        return 2
+    if not where.startswith(("--backend", "KERAS_BACKEND")):  # not spelled out by the user: say it
+        print(f"zoo.train: Keras backend {backend} ({where})", file=sys.stderr)
+    os.environ["KERAS_BACKEND"] = backend
     import keras
 
     from keras_gan import datasets, distributed, utils, zoo
@@ -128,7 +204,11 @@ def main(argv=None) -> int:
     recipe = RECIPES[args.name]
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
-    launcher = distributed.launcher_environment()
+    try:
+        launcher = distributed.launcher_environment()
+    except ValueError as e:  # a malformed TF_CONFIG or process count: before anything is written
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if launcher is not None and launcher != keras.backend.backend():
         print(f"error: {distributed.LAUNCHERS[launcher]} is set, but KERAS_BACKEND is "
               f"{keras.backend.backend()!r}; zoo.train runs several processes under torchrun with "
