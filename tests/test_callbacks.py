@@ -63,3 +63,25 @@ def test_parzen_monitor_scores_conditional_models_with_balanced_labels():
     samples = cgan.generate(np.repeat(np.arange(10), 10), seed=4).reshape(100, -1)  # 10 of each digit
     sigma, means = select_sigma(samples, validation.reshape(40, -1), SIGMA_GRID)
     assert history.history["parzen_val"][0] == pytest.approx(means[sigma], rel=1e-6)
+
+
+def test_keras_tensorboard_callback_writes_the_logged_losses(tmp_path):
+    """keras.callbacks.TensorBoard on every backend: event files whose epoch scalars are fit's
+    logged values (tensorflow-cpu 2.21 no longer brings tensorboard: the test extra does)."""
+    from tensorboard.backend.event_processing import event_accumulator
+    from tensorboard.util import tensor_util
+
+    gan = _gan()
+    log_dir = tmp_path / "logs"
+    history = gan.fit(_images(32), batch_size=16, epochs=2, verbose=0, validation_data=_images(16, seed=1),
+                      callbacks=[keras.callbacks.TensorBoard(str(log_dir))])
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        files = [f for f in os.listdir(log_dir / split) if f.startswith("events.out.tfevents.")]
+        assert files, split
+        events = event_accumulator.EventAccumulator(str(log_dir / split), size_guidance={"tensors": 0})
+        events.Reload()
+        for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+            logged = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto)))
+                      for e in events.Tensors(f"epoch_{name}")]
+            assert [step for step, _ in logged] == [0, 1], (split, name)
+            np.testing.assert_allclose([value for _, value in logged], history.history[prefix + name], rtol=1e-6)

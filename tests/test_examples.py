@@ -8,7 +8,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.conftest import REPO, one_pass
 
 
 def test_hinge_r1_example_trains_on_mnist(data_dir, tmp_path):
@@ -30,3 +30,21 @@ def test_hinge_r1_example_trains_on_mnist(data_dir, tmp_path):
     assert float(values["r1"]) > 0  # the penalty was computed (a zero input gradient would give 0)
     grid = np.asarray(Image.open(out))
     assert grid.shape[:2] == (8 * 28 + 9, 8 * 28 + 9) and grid.std() > 0
+
+
+@one_pass("jax", "the README's first command; the example's training is fit, tested on every backend elsewhere")
+def test_first_command_shows_the_short_run_beside_the_trained_zoo_model(data_dir, tmp_path):
+    """`bash scripts/demo.sh` runs this script: after a short run it writes the zoo checkpoint's samples
+    and a side-by-side image, and says on screen what the user is looking at."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO, "examples", "train_gan_mnist.py"), "--epochs", "1", "--limit", "500",
+         "--out", str(tmp_path), "--data-dir", str(data_dir)],
+        env=dict(os.environ, PYTHONPATH=REPO), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ("samples.png", "zoo_samples.png", "comparison.png", "losses.png"):
+        assert (tmp_path / name).is_file(), name
+    assert "that is normal, not a bug" in proc.stdout and "1256 epochs" in proc.stdout
+    short, trained = (np.asarray(Image.open(tmp_path / n), dtype="float32") for n in ("samples.png", "zoo_samples.png"))
+    side = np.asarray(Image.open(tmp_path / "comparison.png"))
+    assert side.shape[1] == short.shape[1] + trained.shape[1] + 12
+    assert trained.std() > 30  # the trained model's digits: strokes on a dark background, not a blank grid
