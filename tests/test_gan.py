@@ -131,6 +131,29 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated interruption")
 
 
+class _Recorder(keras.callbacks.Callback):
+    """The weights and optimizer variables (and `extra(model)`'s) fit starts from (listed after a
+    restoring callback: what it restored), those at each epoch's end, and the epochs this fit ran."""
+
+    def __init__(self, extra=lambda model: []):
+        super().__init__()
+        self.extra = extra
+        self.ended, self.epochs = {}, []
+
+    def _state(self):
+        variables = self.model.weights + self.model.optimizer.variables + list(self.extra(self.model))
+        return [to_numpy(v).copy() for v in variables]
+
+    def on_train_begin(self, logs=None):
+        self.start = self._state()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ended[epoch] = self._state()
+
+
 def test_backup_and_restore_resumes_with_both_optimizer_states(tmp_path):
     data = images(32)
 
@@ -144,14 +167,23 @@ def test_backup_and_restore_resumes_with_both_optimizer_states(tmp_path):
 
     reference = run([])
     backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    interrupted = _Recorder()
     with pytest.raises(KeyboardInterrupt):
-        run([backup, _Interrupt(2)])
-    resumed = run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+        run([backup, interrupted, _Interrupt(2)])
+    assert interrupted.epochs == [0, 1, 2]
+    continued = _Recorder()
+    resumed = run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), continued])
+    # It continued: started from the state after epoch 2 (weights, both optimizers' variables and
+    # iterations) and ran epochs 3 and 4 only; a restore that restored nothing would train all four
+    # epochs from the same seed and end equal to the reference, 8 steps each, too.
+    assert continued.epochs == [2, 3]
+    for a, b in zip(interrupted.ended[1], continued.start, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(to_numpy(resumed.d_optimizer.iterations)) == int(to_numpy(resumed.g_optimizer.iterations)) == 8
     for a, b in zip(weights_of(reference), weights_of(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     for a, b in zip(reference.optimizer.variables, resumed.optimizer.variables):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-7)
-    assert int(to_numpy(resumed.d_optimizer.iterations)) == 8
 
 
 @pytest.mark.parametrize("source", ["numpy", "tf.data"])
@@ -240,9 +272,32 @@ def test_mismatched_networks_and_compile_errors():
 
 
 def test_minimax_loss_and_normal_prior_train():
-    gan = compiled(small_gan(generator_loss="minimax", latent_prior="normal"))
-    history = gan.fit(images(32), batch_size=16, epochs=1, verbose=0)
-    assert history.history["g_loss"][-1] < 0  # log(1 - D) is negative
+    """One step's logged g_loss is Eq. 1's mean log(1 - D(G(z))) through the updated D, on the
+    step's second draw from N(0, 1), replayed from the model's noise stream. (Any loss of the form
+    mean log sigmoid(.) is negative: the sign alone tells neither the losses nor the priors apart.)
+    Toy MLPs with Keras' default initialisation and D's bias moved off 0, so that D's logits are
+    far from 0 (where log D = log(1 - D)) and depend on z."""
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.mlp_generator(latent_dim=8, data_dim=2, units=16),
+                        networks.mlp_discriminator(data_dim=2, units=16),
+                        generator_loss="minimax", latent_prior="normal", seed=7)
+    compiled(gan)
+    gan.discriminator.get_layer("logit").bias.assign([1.5])
+    g_before = weights_of(gan.generator)
+    replay = keras.random.SeedGenerator(0)
+    replay.state.assign(to_numpy(gan.seed_generator.state))
+    data = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    history = gan.fit(data, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert int(to_numpy(gan.g_optimizer.iterations)) == 1
+    keras.random.normal((16, 8), seed=replay)  # the discriminator update's draw
+    z = keras.random.normal((16, 8), seed=replay)  # the generator update's
+    g_after = weights_of(gan.generator)
+    gan.generator.set_weights(g_before)  # G's loss is taken before its own update, D's after
+    logits = to_numpy(gan.discriminator(gan.generator(z))).astype("float64")
+    gan.generator.set_weights(g_after)
+    assert np.ptp(logits) > 0.02 and np.mean(logits) > 1  # mean log D(G(z)) is higher by the mean logit
+    minimax = np.mean(-np.logaddexp(0.0, logits))  # log(1 - sigmoid(l)) = -softplus(l)
+    assert history.history["g_loss"][-1] == pytest.approx(minimax, rel=1e-5)
 
 
 def test_jit_compiled_where_the_backend_compiles():

@@ -150,6 +150,9 @@ def stepped():
         "g_non_trainable": values(g.non_trainable_variables),
         "d_trainable": values(d.trainable_variables),
         "model": weights_of(model),
+        # read here: tests that train the shared model further move the live counters
+        "iterations": {"d": int(to_numpy(model.d_optimizer.iterations)),
+                       "g": int(to_numpy(model.g_optimizer.iterations))},
     }
     logs = {k: v[-1] for k, v in history.history.items()}
     return model, (x, y), before, after, logs
@@ -186,7 +189,7 @@ def test_one_step_is_the_papers_losses_on_one_generator_pass(stepped):
 
 
 def test_compile_defaults_to_the_papers_adam_and_steps_alternate(stepped):
-    model, *_, logs = stepped
+    model, _, _, after, logs = stepped
     assert set(logs) == {"d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake"}
     for opt in (model.d_optimizer, model.g_optimizer):
         assert isinstance(opt, keras.optimizers.Adam)
@@ -194,8 +197,7 @@ def test_compile_defaults_to_the_papers_adam_and_steps_alternate(stepped):
         assert config["learning_rate"] == pytest.approx(PAPER_LEARNING_RATE)
         assert config["beta_1"] == PAPER_BETA_1 and config["beta_2"] == 0.999
         assert config["epsilon"] == REFERENCE_ADAM_EPSILON
-    assert int(to_numpy(model.d_optimizer.iterations)) >= 1
-    assert int(to_numpy(model.d_optimizer.iterations)) == int(to_numpy(model.g_optimizer.iterations))
+    assert after["iterations"] == {"d": 1, "g": 1}  # one batch: one update of each network
 
 
 def test_batch_size_one_trains(stepped):
@@ -345,13 +347,24 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
         model.fit(x, y, batch_size=2, epochs=4, verbose=0, shuffle=False, callbacks=callbacks)
         return model
 
+    from tests.test_gan import _Recorder
+
     reference = run([])
+    dropout_streams = lambda model: seed_state_variables(model.generator)  # not in model.weights
+    interrupted = _Recorder(dropout_streams)
     with pytest.raises(KeyboardInterrupt):
-        run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), _Interrupt()])
-    resumed = run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+        run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), interrupted, _Interrupt()])
+    continued = _Recorder(dropout_streams)
+    resumed = run([keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), continued])
+    # It continued: started from the state after epoch 2 (weights, dropout streams, both optimizers)
+    # and ran epochs 3 and 4 only; a restore that restored nothing would train all four epochs from
+    # the same seed and end equal to the reference, with 8 steps, too.
+    assert interrupted.epochs == [0, 1, 2] and continued.epochs == [2, 3]
+    for a, b in zip(interrupted.ended[1], continued.start, strict=True):
+        np.testing.assert_array_equal(a, b)
     for a, b in zip(weights_of(reference), weights_of(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert int(to_numpy(resumed.g_optimizer.iterations)) == 8
+    assert int(to_numpy(resumed.g_optimizer.iterations)) == int(to_numpy(resumed.d_optimizer.iterations)) == 8
 
 
 # ---------------------------------------------------------------- bad input

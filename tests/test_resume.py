@@ -228,17 +228,27 @@ def test_a_conditional_gan_trains_and_resumes_on_epoch_shuffled_images_and_label
 
     x, labels = ring(64)
 
+    class AtStart(keras.callbacks.Callback):  # after ResumableBackup: the state fit starts from
+        def on_train_begin(self, logs=None):
+            self.state = _state(self.model)
+
     def run(epochs, backup_dir):
         keras.utils.set_random_seed(0)
         model = compiled_cgan(toy_cgan())
         data = EpochShuffledArrays(x, labels, batch_size=16, seed=2)
-        model.fit(data, epochs=epochs, verbose=0, callbacks=[ResumableBackup(str(backup_dir))])
-        return model
+        backup, start = ResumableBackup(str(backup_dir)), AtStart()
+        history = model.fit(data, epochs=epochs, verbose=0, callbacks=[backup, start])
+        return model, backup, start.state, history.epoch
 
-    reference = run(3, tmp_path / "a")
-    run(1, tmp_path / "b")
-    resumed = run(3, tmp_path / "b")
-    for a, b in zip(_state(reference), _state(resumed)):
+    reference, *_ = run(3, tmp_path / "a")
+    one_epoch, *_ = run(1, tmp_path / "b")
+    resumed, backup, start, epochs = run(3, tmp_path / "b")
+    # It resumed: restored the state after epoch 1 (weights, both optimizers) and ran epochs 2 and 3
+    # only. A restore that restored nothing would train 3 epochs from the seed and still end equal.
+    assert backup.restored_epoch == 1 and epochs == [1, 2]
+    for a, b in zip(_state(one_epoch), start, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_state(reference), _state(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="needs class labels"):
         compiled_cgan(toy_cgan()).fit(EpochShuffledArrays(x, batch_size=16), epochs=1, verbose=0)

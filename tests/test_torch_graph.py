@@ -301,25 +301,34 @@ def test_lean_loss_trackers_log_what_keras_mean_logs():
 
 def test_fit_logs_through_the_lean_trackers(monkeypatch):
     """`fit` on torch updates its trackers through `torch_metrics.update_mean`, and the epoch's
-    logs are the running means of the steps' values."""
+    logs are the means of the steps' values: those `update_mean` was given, averaged here in
+    float64 and by Keras' own `keras.metrics.Mean` fed the same values (not the trackers' own
+    total / count, which agree with the logs whatever the trackers summed)."""
     import keras_gan
     from keras_gan import networks
     from keras_gan.backend import torch_metrics
 
-    calls = []
+    given = {}
     real = torch_metrics.update_mean
 
-    def counting(tracker, value):
-        calls.append(tracker.name)
+    def recording(tracker, value):
+        given.setdefault(tracker.name, []).append(value.detach().clone())
         return real(tracker, value)
 
-    monkeypatch.setattr(torch_metrics, "update_mean", counting)
+    monkeypatch.setattr(torch_metrics, "update_mean", recording)
     keras.utils.set_random_seed(0)
     gan = keras_gan.GAN(networks.mnist_generator(), networks.mnist_discriminator(), seed=0)
     gan.compile()
     data = np.random.default_rng(0).uniform(0, 1, (20, 28, 28, 1)).astype("float32")
     history = gan.fit(data, batch_size=10, epochs=1, verbose=0, shuffle=False)
-    assert sorted(set(calls)) == sorted(gan.metric_names) and len(calls) == 2 * len(gan.metric_names)
-    for tracker in gan.metrics:  # two steps: count 2, and the logged mean is total / 2
-        assert float(tracker.count.numpy()) == 2.0
-        np.testing.assert_allclose(history.history[tracker.name][0], float(tracker.total.numpy()) / 2, rtol=1e-6)
+    assert sorted(given) == sorted(gan.metric_names) and all(len(v) == 2 for v in given.values())
+    assert all(float(tracker.count.numpy()) == 2.0 for tracker in gan.metrics)
+    for name, steps in given.items():  # two steps
+        per_step = [float(v.cpu().numpy()) for v in steps]
+        assert per_step[0] != per_step[1], name  # two different values: a mean of one would differ
+        usual = keras.metrics.Mean()
+        for value in steps:
+            usual.update_state(value)
+        logged = history.history[name][0]
+        np.testing.assert_allclose(logged, np.mean(np.array(per_step, "float64")), rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(logged, float(usual.result().cpu().numpy()), rtol=1e-6, err_msg=name)

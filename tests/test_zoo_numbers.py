@@ -33,11 +33,73 @@ def test_registry_and_recipes_name_the_same_entries():
     assert sorted(entry.name for entry in zoo.ENTRIES) == sorted(RECIPES)
 
 
-def test_papers_numbers_come_from_one_place():
-    assert zoo.get_entry("gan-mnist").paper_metrics["parzen_ll"] == papers.GAN_MNIST_PARZEN["parzen_ll"]
-    assert zoo.get_entry("cgan-mnist").paper_metrics["parzen_ll"] == papers.CGAN_MNIST_PARZEN["parzen_ll"]
-    row = zoo.get_entry("pix2pix-facades-l1").paper_metrics
-    assert row["fcn_per_pixel_accuracy"] == papers.PIX2PIX_FCN_SCORES["L1"][0]
+#: The published numbers, transcribed from the papers for this test (not read from papers.py).
+PUBLISHED = {
+    "GAN_MNIST_PARZEN": {"parzen_ll": 225.0, "parzen_se": 2.0},  # Goodfellow et al. 2014, Table 1: 225 +- 2
+    "CGAN_MNIST_PARZEN": {"parzen_ll": 132.0, "parzen_se": 1.8},  # Mirza & Osindero 2014, Table 1: 132 +- 1.8
+    "PIX2PIX_FCN_SCORES": {  # Isola et al. 2017, Table 1 (Cityscapes labels -> photo)
+        "L1": (0.42, 0.15, 0.11), "GAN": (0.22, 0.05, 0.01), "cGAN": (0.57, 0.22, 0.16),
+        "L1+GAN": (0.64, 0.20, 0.15), "L1+cGAN": (0.66, 0.23, 0.17), "Ground truth": (0.80, 0.26, 0.21),
+    },
+}
+FCN_KEYS = ("fcn_per_pixel_accuracy", "fcn_per_class_accuracy", "fcn_class_iou")
+PARZEN_KEYS = ("parzen_ll", "parzen_se")
+
+
+def test_the_one_place_holds_the_papers_numbers():
+    for name, published in PUBLISHED.items():
+        assert getattr(papers, name) == published, name
+
+
+def _cited(entry) -> dict:
+    """The paper numbers an entry carries (not its source text)."""
+    return {k: v for k, v in entry.paper_metrics.items() if k in PARZEN_KEYS + FCN_KEYS}
+
+
+def _fresh_registry(monkeypatch):
+    """keras_gan/zoo/registry.py executed again, as a separate module: its entries built from
+    papers.py as it is now (the imported registry's were built at import)."""
+    import importlib.util
+    import sys
+
+    from keras_gan.zoo import registry
+
+    spec = importlib.util.spec_from_file_location("keras_gan.zoo._registry_again", registry.__file__)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_papers_numbers_come_from_one_place(monkeypatch):
+    """Change every number in papers.py and rebuild the registry: every entry that cites a paper
+    number now carries the changed one. An entry with the number typed in again (equal today)
+    keeps the old value and fails here."""
+    sentinels = {
+        "GAN_MNIST_PARZEN": {"parzen_ll": -1.0, "parzen_se": -2.0},
+        "CGAN_MNIST_PARZEN": {"parzen_ll": -3.0, "parzen_se": -4.0},
+        "PIX2PIX_FCN_SCORES": {row: (-10.0 - i, -20.0 - i, -30.0 - i)
+                               for i, row in enumerate(papers.PIX2PIX_FCN_SCORES)},
+    }
+    # Which paper number each entry cites, read from the registry as imported.
+    expected = {}
+    for entry in zoo.ENTRIES:
+        cited = _cited(entry)
+        if not cited:
+            continue
+        if set(cited) == set(PARZEN_KEYS):
+            source = next(n for n in ("GAN_MNIST_PARZEN", "CGAN_MNIST_PARZEN") if getattr(papers, n) == cited)
+            expected[entry.name] = sentinels[source]
+        else:
+            assert set(cited) == set(FCN_KEYS), entry.name
+            row = next(r for r, v in papers.PIX2PIX_FCN_SCORES.items() if v == tuple(cited[k] for k in FCN_KEYS))
+            expected[entry.name] = dict(zip(FCN_KEYS, sentinels["PIX2PIX_FCN_SCORES"][row]))
+    # Every paper the registry cites is cited: the check below covers all three sources.
+    assert {"gan-mnist", "cgan-mnist", "pix2pix-facades", "pix2pix-facades-l1"} <= set(expected)
+    for name, value in sentinels.items():
+        monkeypatch.setattr(papers, name, value)
+    rebuilt = {entry.name: _cited(entry) for entry in _fresh_registry(monkeypatch).ENTRIES}
+    assert {name: cited for name, cited in rebuilt.items() if cited} == expected
 
 
 def test_a_changed_result_makes_every_copy_stale(tmp_path, monkeypatch):
