@@ -2,6 +2,7 @@
 
     python bench/bench_conv_layouts.py                 # the 256x256 U-Net's layers
     python bench/bench_conv_layouts.py --repeats 20 --threads 1
+    python bench/bench_conv_layouts.py --device cuda   # the GPU's own measurement (bench/gpu.sh runs it)
 
 `keras_gan.layers.Conv2D` / `Conv2DTranspose` choose, per layer at build,
 between two torch paths (see `keras_gan/backend/torch_layers.py`): hand oneDNN the
@@ -15,7 +16,8 @@ the next layer hands it back), batch 1, both paths taking turns,
 and prints the best of `--repeats` for each and their ratio
 (channels-last / NCHW: above 1 means NCHW is faster). Baseline: the NCHW path,
 which is how a plain torch model runs. Needs torch only; run it on an idle
-machine.
+machine. `--device` (default: the GPU when torch has one, as Keras' torch
+backend) says where; the threshold was measured on the CPU only.
 """
 
 from __future__ import annotations
@@ -37,14 +39,14 @@ UNET_LAYERS = [
 ]
 
 
-def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool):
-    """A function running one forward + backward of the layer on one path."""
+def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool, device: str = "cpu"):
+    """A function running one forward + backward of the layer on one path (waiting for a GPU to finish)."""
     import torch
     import torch.nn.functional as F
 
-    x = torch.randn(1, size, size, cin, requires_grad=True)  # NHWC, as Keras hands it over
+    x = torch.randn(1, size, size, cin, device=device, requires_grad=True)  # NHWC, as Keras hands it over
     shape = (cin, cout, 4, 4) if kind == "transposed" else (cout, cin, 4, 4)
-    weight = torch.randn(shape) * 0.02
+    weight = torch.randn(shape, device=device) * 0.02
     if not nchw:
         weight = weight.contiguous(memory_format=torch.channels_last)
     weight.requires_grad_(True)
@@ -52,7 +54,8 @@ def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool):
     out_size = size * 2 if kind == "transposed" else size // 2
     # What the next layer hands back: a dense gradient in NHWC memory (not `y.sum()`'s expanded
     # scalar, which both paths would have to copy and which would hide the NCHW path's copy).
-    grad_y = torch.randn(1, out_size, out_size, cout)
+    grad_y = torch.randn(1, out_size, out_size, cout, device=device)
+    wait = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
 
     def step():
         if nchw:
@@ -60,13 +63,14 @@ def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool):
         else:
             y = op(x.permute(0, 3, 1, 2), weight, stride=2, padding=1).permute(0, 2, 3, 1)
         torch.autograd.grad(y, [x, weight], grad_outputs=grad_y)
+        wait()
 
     return step
 
 
-def measure(kind: str, size: int, cin: int, cout: int, repeats: int) -> tuple[float, float]:
+def measure(kind: str, size: int, cin: int, cout: int, repeats: int, device: str = "cpu") -> tuple[float, float]:
     """Best seconds per call of the channels-last and the NCHW path, the two taking turns."""
-    steps = [layer_step(kind, size, cin, cout, nchw) for nchw in (False, True)]
+    steps = [layer_step(kind, size, cin, cout, nchw, device) for nchw in (False, True)]
     for step in steps * 2:  # warm-up: oneDNN picks and caches its kernels
         step()
     per_second = measure_alternately([lambda n, step=step: [step() for _ in range(n)] for step in steps], 1, repeats)
@@ -78,15 +82,18 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     args = p.parse_args(argv)
     import torch
 
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeats}")
+    print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, best of {args.repeats}")
     print(f"{'layer':<11} {'map':>7} {'channels':>11} {'channels-last ms':>17} {'NCHW ms':>8} {'ratio':>6}")
     for kind, size, cin, cout in UNET_LAYERS:
-        last, nchw = measure(kind, size, cin, cout, args.repeats)
+        last, nchw = measure(kind, size, cin, cout, args.repeats, device)
         print(f"{kind:<11} {f'{size}x{size}':>7} {f'{cin}->{cout}':>11} {last * 1e3:>17.1f} {nchw * 1e3:>8.1f} "
               f"{last / nchw:>6.2f}")
     return 0

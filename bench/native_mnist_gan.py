@@ -6,6 +6,11 @@ same batch (100), the same loss and the same optimiser (SGD, lr 0.1,
 momentum 0.5, Keras' update rule) written directly in each framework:
 tf.GradientTape + tf.function, jax.grad + jax.jit, torch autograd + torch.optim.
 Each `make_*` returns `step(real_batch_numpy)`.
+
+The baseline for `bench_inference.py` too: each `make_*_generate` returns
+`generate(n)`, n samples (n, 28, 28, 1) as numpy from fresh U(-sqrt 3, sqrt 3)
+noise, through the same generator (`_*_networks`, shared with the training
+step): tf.function, jax.jit, torch under `no_grad`.
 """
 
 from __future__ import annotations
@@ -32,14 +37,13 @@ def init_params(seed=0):
     return g, d
 
 
-def make_tensorflow(jit_compile=False):
+def _tensorflow_networks():
+    """(G's variables, D's variables, gen(z), disc(x)): the networks, shared by training and generating."""
     import tensorflow as tf
 
     g0, d0 = init_params()
     g = [tf.Variable(p) for p in g0]
     d = [tf.Variable(p) for p in d0]
-    mg = [tf.Variable(tf.zeros_like(p)) for p in g0]
-    md = [tf.Variable(tf.zeros_like(p)) for p in d0]
 
     def gen(z):
         h = tf.nn.relu(z @ g[0] + g[1])
@@ -54,6 +58,16 @@ def make_tensorflow(jit_compile=False):
         h = tf.nn.dropout(maxout(x, d[0], d[1]), 0.5)
         h = tf.nn.dropout(maxout(h, d[2], d[3]), 0.5)
         return h @ d[4] + d[5]
+
+    return g, d, gen, disc
+
+
+def make_tensorflow(jit_compile=False):
+    import tensorflow as tf
+
+    g, d, gen, disc = _tensorflow_networks()
+    mg = [tf.Variable(tf.zeros_like(p)) for p in g]
+    md = [tf.Variable(tf.zeros_like(p)) for p in d]
 
     def sgd(params, moms, grads):
         for p, m, gr in zip(params, moms, grads):
@@ -78,15 +92,24 @@ def make_tensorflow(jit_compile=False):
     return lambda batch: step(tf.convert_to_tensor(batch))
 
 
-def make_jax():
+def make_tensorflow_generate(jit_compile=False):
+    import tensorflow as tf
+
+    _, _, gen, _ = _tensorflow_networks()
+
+    @tf.function(jit_compile=jit_compile)
+    def sample(n):
+        return gen(tf.random.uniform((n, LATENT), -S3, S3))
+
+    return lambda n: sample(tf.constant(n)).numpy().reshape(n, 28, 28, 1)
+
+
+def _jax_networks():
+    """(G's params, D's params, gen(g, z), disc(d, x, key)): the networks, shared by training and generating."""
     import jax
     import jax.numpy as jnp
 
     g0, d0 = init_params()
-    state = {"g": [jnp.asarray(p) for p in g0], "d": [jnp.asarray(p) for p in d0]}
-    state["mg"] = [jnp.zeros_like(p) for p in state["g"]]
-    state["md"] = [jnp.zeros_like(p) for p in state["d"]]
-    state["key"] = jax.random.PRNGKey(0)
 
     def gen(g, z):
         h = jax.nn.relu(z @ g[0] + g[1])
@@ -106,6 +129,19 @@ def make_jax():
         h = dropout(k[1], maxout(x, d[0], d[1]), 0.5)
         h = dropout(k[2], maxout(h, d[2], d[3]), 0.5)
         return h @ d[4] + d[5]
+
+    return [jnp.asarray(p) for p in g0], [jnp.asarray(p) for p in d0], gen, disc
+
+
+def make_jax():
+    import jax
+    import jax.numpy as jnp
+
+    g_params, d_params, gen, disc = _jax_networks()
+    state = {"g": g_params, "d": d_params}
+    state["mg"] = [jnp.zeros_like(p) for p in state["g"]]
+    state["md"] = [jnp.zeros_like(p) for p in state["d"]]
+    state["key"] = jax.random.PRNGKey(0)
 
     def sgd(params, moms, grads):
         moms = [MOMENTUM * m - LR * gr for m, gr in zip(moms, grads)]
@@ -141,7 +177,29 @@ def make_jax():
     return run
 
 
-def make_torch():
+def make_jax_generate():
+    import jax
+
+    g, _, gen, _ = _jax_networks()
+
+    @functools.partial(jax.jit, static_argnums=2)
+    def sample(g, key, n):
+        key, sub = jax.random.split(key)
+        return key, gen(g, jax.random.uniform(sub, (n, LATENT), minval=-S3, maxval=S3))
+
+    key = jax.random.PRNGKey(0)
+
+    def run(n):
+        nonlocal key
+        key, images = sample(g, key, n)
+        return np.asarray(images).reshape(n, 28, 28, 1)
+
+    return run
+
+
+def _torch_networks():
+    """(G's parameters, D's parameters, gen(z), disc(x), device): the networks, shared by training and
+    generating."""
     import torch
     import torch.nn.functional as F
 
@@ -151,9 +209,6 @@ def make_torch():
     device = torch_device()
     g = [torch.nn.Parameter(torch.from_numpy(p.copy()).to(device)) for p in g0]
     d = [torch.nn.Parameter(torch.from_numpy(p.copy()).to(device)) for p in d0]
-    # torch's SGD momentum (v = mu v + g; p -= lr v) equals Keras' with a constant lr.
-    opt_g = torch.optim.SGD(g, lr=LR, momentum=MOMENTUM)
-    opt_d = torch.optim.SGD(d, lr=LR, momentum=MOMENTUM)
 
     def gen(z):
         h = F.relu(z @ g[0] + g[1])
@@ -168,6 +223,18 @@ def make_torch():
         h = F.dropout(maxout(x, d[0], d[1]), 0.5, training=True)
         h = F.dropout(maxout(h, d[2], d[3]), 0.5, training=True)
         return h @ d[4] + d[5]
+
+    return g, d, gen, disc, device
+
+
+def make_torch():
+    import torch
+    import torch.nn.functional as F
+
+    g, d, gen, disc, device = _torch_networks()
+    # torch's SGD momentum (v = mu v + g; p -= lr v) equals Keras' with a constant lr.
+    opt_g = torch.optim.SGD(g, lr=LR, momentum=MOMENTUM)
+    opt_d = torch.optim.SGD(d, lr=LR, momentum=MOMENTUM)
 
     def step(batch):
         real = torch.from_numpy(batch).to(device).reshape(-1, PIXELS)
@@ -185,3 +252,16 @@ def make_torch():
         return d_loss.detach(), g_loss.detach()
 
     return step
+
+
+def make_torch_generate():
+    import torch
+
+    _, _, gen, _, device = _torch_networks()
+
+    def run(n):
+        with torch.no_grad():
+            images = gen(torch.empty(n, LATENT, device=device).uniform_(-S3, S3))
+        return images.cpu().numpy().reshape(n, 28, 28, 1)
+
+    return run

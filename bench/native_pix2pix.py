@@ -23,6 +23,13 @@ JAX's step donates its state (`donate_argnums`), as Keras' JAX trainer does,
 so both sides update the weights and Adam moments in place.
 
 Each `make_*` returns `step(inputs_nhwc, targets_nhwc)` -> (d_loss, g_loss).
+
+The baseline for `bench_inference.py` too: each `make_*_translate` returns
+`translate(inputs_nhwc)` -> numpy outputs, G's forward pass in the paper's
+test mode (as `Pix2Pix.translate(mode="paper")`: dropout on, batch norm with
+the batch's statistics, running averages left alone), through the same
+generator as the training step (`_*_networks`): tf.function, jax.jit, torch
+under `no_grad`.
 """
 
 from __future__ import annotations
@@ -87,7 +94,9 @@ def init_params(levels=8, ngf=64, ndf=64, n_layers=3, seed=0):
 
 
 # ----------------------------------------------------------------- TensorFlow
-def make_tensorflow(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
+def _tensorflow_networks(levels, ngf, ndf, n_layers):
+    """(G's trainable variables, D's, generator(x, track_stats=True), discriminator(x, y)), shared by
+    training and translating; `track_stats=False` leaves the batch-norm running averages alone."""
     import tensorflow as tf
 
     g0, d0 = init_params(levels, ngf, ndf, n_layers)
@@ -108,43 +117,27 @@ def make_tensorflow(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
         return out
 
     g_vars, d_vars = trainable(g_enc + g_dec + [g_out]), trainable(d_layers)
-
-    def adam(variables):
-        m = [tf.Variable(tf.zeros_like(v)) for v in variables]
-        s = [tf.Variable(tf.zeros_like(v)) for v in variables]
-        t = tf.Variable(0.0)
-
-        def apply(grads):
-            t.assign_add(1.0)
-            lr = LR * tf.sqrt(1.0 - BETA_2**t) / (1.0 - BETA_1**t)
-            for v, mi, si, gr in zip(variables, m, s, grads):
-                mi.assign(BETA_1 * mi + (1 - BETA_1) * gr)
-                si.assign(BETA_2 * si + (1 - BETA_2) * tf.square(gr))
-                v.assign_sub(lr * mi / (tf.sqrt(si) + EPS))
-
-        return apply
-
-    adam_g, adam_d = adam(g_vars), adam(d_vars)
     pad1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
 
-    def batch_norm(x, bn):
+    def batch_norm(x, bn, track_stats=True):
         mean, var_ = tf.nn.moments(x, axes=[0, 1, 2])
-        bn["mean"].assign((1 - BN_MOMENTUM) * bn["mean"] + BN_MOMENTUM * mean)
-        bn["var"].assign((1 - BN_MOMENTUM) * bn["var"] + BN_MOMENTUM * var_)
+        if track_stats:
+            bn["mean"].assign((1 - BN_MOMENTUM) * bn["mean"] + BN_MOMENTUM * mean)
+            bn["var"].assign((1 - BN_MOMENTUM) * bn["var"] + BN_MOMENTUM * var_)
         return tf.nn.batch_normalization(x, mean, var_, bn["beta"], bn["gamma"], BN_EPS)
 
-    def generator(x):
+    def generator(x, track_stats=True):
         skips, h = [], x
         for i, p in enumerate(g_enc):
             if i:
                 h = tf.nn.leaky_relu(h, 0.2)
             h = tf.nn.conv2d(h, p["w"], 2, pad1)
-            h = h + p["b"] if p["b"] is not None else batch_norm(h, p["bn"])
+            h = h + p["b"] if p["b"] is not None else batch_norm(h, p["bn"], track_stats)
             skips.append(h)
         for j, p in enumerate(g_dec, start=1):
             n, s, _, _ = h.shape
             h = tf.nn.conv2d_transpose(tf.nn.relu(h), p["w"], [n, 2 * s, 2 * s, p["w"].shape[2]], 2, "SAME")
-            h = batch_norm(h, p["bn"])
+            h = batch_norm(h, p["bn"], track_stats)
             if p["dropout"]:
                 h = tf.nn.dropout(h, DROPOUT)
             h = tf.concat([h, skips[len(g_enc) - 1 - j]], axis=-1)
@@ -164,6 +157,31 @@ def make_tensorflow(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
                 h = tf.nn.leaky_relu(h, 0.2)
         return h
 
+    return g_vars, d_vars, generator, discriminator
+
+
+def make_tensorflow(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
+    import tensorflow as tf
+
+    g_vars, d_vars, generator, discriminator = _tensorflow_networks(levels, ngf, ndf, n_layers)
+
+    def adam(variables):
+        m = [tf.Variable(tf.zeros_like(v)) for v in variables]
+        s = [tf.Variable(tf.zeros_like(v)) for v in variables]
+        t = tf.Variable(0.0)
+
+        def apply(grads):
+            t.assign_add(1.0)
+            lr = LR * tf.sqrt(1.0 - BETA_2**t) / (1.0 - BETA_1**t)
+            for v, mi, si, gr in zip(variables, m, s, grads):
+                mi.assign(BETA_1 * mi + (1 - BETA_1) * gr)
+                si.assign(BETA_2 * si + (1 - BETA_2) * tf.square(gr))
+                v.assign_sub(lr * mi / (tf.sqrt(si) + EPS))
+
+        return apply
+
+    adam_g, adam_d = adam(g_vars), adam(d_vars)
+
     @tf.function(jit_compile=jit_compile)
     def step(x, y):
         with tf.GradientTape() as g_tape:
@@ -181,8 +199,18 @@ def make_tensorflow(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
     return lambda x, y: step(tf.convert_to_tensor(x), tf.convert_to_tensor(y))
 
 
+def make_tensorflow_translate(jit_compile=False, levels=8, ngf=64, ndf=64, n_layers=3):
+    import tensorflow as tf
+
+    _, _, generator, _ = _tensorflow_networks(levels, ngf, ndf, n_layers)
+    forward = tf.function(lambda x: generator(x, track_stats=False), jit_compile=jit_compile)
+    return lambda x: forward(tf.convert_to_tensor(x)).numpy()
+
+
 # ------------------------------------------------------------------------ JAX
-def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
+def _jax_networks(levels, ngf, ndf, n_layers):
+    """(G's params and batch-norm stats, D's, generator(params, stats, x, key) -> (images, new stats),
+    discriminator(params, stats, x, y) -> (logits, new stats)), shared by training and translating."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -253,6 +281,16 @@ def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
                 h = jax.nn.leaky_relu(h, 0.2)
         return h, new_stats
 
+    return (g_params, g_stats), (d_params, d_stats), generator, discriminator
+
+
+def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    (g_params, g_stats), (d_params, d_stats), generator, discriminator = _jax_networks(levels, ngf, ndf, n_layers)
+
     def adam_init(params):
         zeros = lambda: jax.tree_util.tree_map(jnp.zeros_like, params)  # two buffers: the step donates both
         return {"m": zeros(), "v": zeros(), "t": jnp.zeros((), jnp.float32)}
@@ -302,6 +340,27 @@ def make_jax(levels=8, ngf=64, ndf=64, n_layers=3):
     return run
 
 
+def make_jax_translate(levels=8, ngf=64, ndf=64, n_layers=3):
+    import jax
+    import jax.numpy as jnp
+
+    (params, stats), _, generator, _ = _jax_networks(levels, ngf, ndf, n_layers)
+
+    @jax.jit
+    def forward(params, stats, x, key):
+        key, sub = jax.random.split(key)
+        return key, generator(params, stats, x, sub)[0]  # the new running averages are dropped
+
+    key = jax.random.PRNGKey(0)
+
+    def run(x):
+        nonlocal key
+        key, images = forward(params, stats, jnp.asarray(x), key)
+        return np.asarray(images)
+
+    return run
+
+
 # ---------------------------------------------------------------------- torch
 def torch_device() -> str:
     """Where Keras' torch backend puts its tensors: the GPU when there is one."""
@@ -310,7 +369,9 @@ def torch_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
+def _torch_networks(levels, ngf, ndf, n_layers):
+    """(G's parameters, D's, generator(x, track_stats=True), discriminator(x, y), device), NCHW, shared by
+    training and translating; `track_stats=False` leaves the batch-norm running averages alone."""
     import torch
     import torch.nn.functional as F
 
@@ -340,24 +401,21 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
                 out += [p["bn"]["gamma"], p["bn"]["beta"]]
         return out
 
-    g_params = parameters(g_enc + g_dec + [g_out])
-    opt_g = torch.optim.Adam(g_params, lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
-    opt_d = torch.optim.Adam(parameters(d_layers), lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
+    def batch_norm(x, bn, track_stats=True):
+        mean, var = (bn["mean"], bn["var"]) if track_stats else (None, None)
+        return F.batch_norm(x, mean, var, bn["gamma"], bn["beta"], True, BN_MOMENTUM, BN_EPS)
 
-    def batch_norm(x, bn):
-        return F.batch_norm(x, bn["mean"], bn["var"], bn["gamma"], bn["beta"], True, BN_MOMENTUM, BN_EPS)
-
-    def generator(x):
+    def generator(x, track_stats=True):
         skips, h = [], x
         for i, p in enumerate(g_enc):
             if i:
                 h = F.leaky_relu(h, 0.2)
             h = F.conv2d(h, p["w"], p["b"], stride=2, padding=1)
             if "bn" in p:
-                h = batch_norm(h, p["bn"])
+                h = batch_norm(h, p["bn"], track_stats)
             skips.append(h)
         for j, p in enumerate(g_dec, start=1):
-            h = batch_norm(F.conv_transpose2d(F.relu(h), p["w"], stride=2, padding=1), p["bn"])
+            h = batch_norm(F.conv_transpose2d(F.relu(h), p["w"], stride=2, padding=1), p["bn"], track_stats)
             if p["dropout"]:
                 h = F.dropout(h, DROPOUT, training=True)
             h = torch.cat([h, skips[len(g_enc) - 1 - j]], dim=1)
@@ -372,6 +430,17 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
             if i < len(d_layers) - 1:
                 h = F.leaky_relu(h, 0.2)
         return h
+
+    return parameters(g_enc + g_dec + [g_out]), parameters(d_layers), generator, discriminator, device
+
+
+def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
+    import torch
+    import torch.nn.functional as F
+
+    g_params, d_params, generator, discriminator, device = _torch_networks(levels, ngf, ndf, n_layers)
+    opt_g = torch.optim.Adam(g_params, lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
+    opt_d = torch.optim.Adam(d_params, lr=LR, betas=(BETA_1, BETA_2), eps=EPS)
 
     def step(x, y):
         x = torch.from_numpy(x).to(device).permute(0, 3, 1, 2).contiguous()
@@ -390,3 +459,16 @@ def make_torch(levels=8, ngf=64, ndf=64, n_layers=3):
         return d_loss.detach(), g_loss.detach()
 
     return step
+
+
+def make_torch_translate(levels=8, ngf=64, ndf=64, n_layers=3):
+    import torch
+
+    _, _, generator, _, device = _torch_networks(levels, ngf, ndf, n_layers)
+
+    def run(x):
+        with torch.no_grad():
+            out = generator(torch.from_numpy(x).to(device).permute(0, 3, 1, 2).contiguous(), track_stats=False)
+        return out.permute(0, 2, 3, 1).cpu().numpy()
+
+    return run
