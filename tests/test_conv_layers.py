@@ -151,3 +151,13 @@ def test_torch_reads_the_kernels_without_copying_them_and_assign_keeps_the_layou
         copy.load_weights(path)  # Keras' own layers read the file: the file holds Keras' layout
         for ours, theirs in zip(model.weights, copy.weights):
             np.testing.assert_array_equal(to_numpy(theirs), to_numpy(ours))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="the NCHW copies are the torch layers' concern")
+def test_nchw_copies_only_on_the_device_they_were_measured_on():
+    """NCHW_MAX_PIXELS was measured on this CPU: a GPU keeps the channels-last path until measured."""
+    from keras_gan.backend import torch_layers
+
+    assert torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cpu")
+    assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cuda")
+    assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=True, device_type="cuda")

@@ -118,15 +118,6 @@ def test_a_changed_result_makes_every_copy_stale(tmp_path, monkeypatch):
     assert "zoo/cards/cgan-mnist.md" not in stale  # only the copies of that number
 
 
-def test_the_evaluation_packages_copy_of_table_1_is_the_papers():
-    import ast
-
-    source = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "evaluation", "fcn_score.py")).read()
-    node = next(n for n in ast.parse(source).body if isinstance(n, ast.Assign)
-                and getattr(n.targets[0], "id", "") == "PAPER_TABLE_1")
-    assert ast.literal_eval(node.value) == papers.PIX2PIX_FCN_SCORES
-
-
 def test_the_cards_table_1_is_every_row_of_the_json(tmp_path, monkeypatch):
     """A row added to (or changed in) the Table 1 JSON makes the pix2pix card stale, and
     regenerating puts exactly the JSON's rows, in order, between the card's markers."""

