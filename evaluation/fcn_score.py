@@ -243,7 +243,7 @@ def evaluate_fcn(
     is_npy = sources.is_samples_file(source)
     model = None if is_npy else sources.load_model(source)
     if model is not None:
-        paired._require_translate(model)
+        paired._require_translate(model, "the FCN-score")
         size = paired._model_image_size(model)
         if size != SEGMENTER_IMAGE_SIZE:
             raise ValueError(f"{sources.describe(source)} translates {size} x {size} images; the FCN-score's "

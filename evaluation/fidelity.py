@@ -68,12 +68,13 @@ from typing import Any
 import numpy as np
 
 from evaluation.inception_weights import InceptionWeightsError, resolve_inception_weights
-from evaluation.results import output_folder_problem, run_command
+from evaluation.results import cache_folder_problem, output_folder_problem, run_command
 from evaluation.sources import (
     SourceError,
     add_allow_unverified_argument,
     add_value_range_argument,
     as_unit_images,
+    check_sample_memory,
     describe,
     load_samples,
 )
@@ -205,6 +206,7 @@ def _samples(source: Any, num_samples: int | None, seed: int, batch_size: int, d
         return images, f"array of {len(images)} samples"
     count = DEFAULT_NUM_SAMPLES if num_samples is None else num_samples
     if source == NOISE:
+        check_sample_memory(count, 28 * 28 * 8, "noise (float64 28 x 28)")
         rng = np.random.default_rng(seed)
         return rng.uniform(0.0, 1.0, (count, 28, 28, 1)).astype(np.float32), "noise: i.i.d. uniform [0, 1] pixels"
     if isinstance(source, str) and source.startswith(REAL_PREFIX):
@@ -317,6 +319,10 @@ def compute_metrics(
     kid_subset_size = _checked_count("kid_subset_size", kid_subset_size, allow_none=False)
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    cache_root = os.path.abspath(os.path.expanduser(cache_root or default_cache_root()))
+    problem = cache_folder_problem(cache_root) if use_cache else None
+    if problem:  # before any work (torch-fidelity would fail with a traceback after the features)
+        raise ValueError(f"cache_root: {problem}")
     isolate = not torch_fidelity_safe_here() if isolate is None else bool(isolate)
     weights_path, weights_digest = _extractor_weights(feature_extractor, inception_weights, allow_download, verbose)
     engine = None
@@ -341,7 +347,7 @@ def compute_metrics(
             _reference_cache_name(reference, reference_images, feature_extractor, weights_digest)
             if reference_images is not None else None
         ),
-        cache_root=os.path.abspath(cache_root or default_cache_root()),
+        cache_root=cache_root,
         use_cache=bool(use_cache),
         batch_size=batch_size,
         kid_subset_size=kid_subset_size,
@@ -450,6 +456,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     problem = output_folder_problem(args.json)
     if problem:
         p.error(f"--json: {problem}")
+    if not args.no_cache:
+        problem = cache_folder_problem(args.cache_dir or default_cache_root())
+        if problem:
+            p.error(f"--cache-dir: {problem}" if args.cache_dir else f"the cache folder (${CACHE_ENV}): {problem}")
     return args
 
 

@@ -133,11 +133,13 @@ class PairedResult:
         return data
 
 
-def _require_translate(model: Any) -> None:
+def _require_translate(model: Any, metric: str = "the paired metrics (L1, PSNR, SSIM)") -> None:
+    """Refuse a model that cannot translate, naming the `metric` that needs it (and what to use for a GAN)."""
     if not callable(getattr(model, "translate", None)):
         raise sources.SourceError(
-            f"{sources.describe(model)} has no translate() method; paired metrics need an "
-            "image-to-image model such as keras_gan.Pix2Pix (its .keras file or zoo name)."
+            f"{sources.describe(model)} has no translate() method, so {metric} cannot score it; give an "
+            "image-to-image model such as keras_gan.Pix2Pix (its .keras file or a zoo name such as "
+            "pix2pix-facades); for a GAN or CGAN use evaluation.parzen or evaluation.fidelity."
         )
 
 

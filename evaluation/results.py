@@ -37,6 +37,9 @@ def output_folder_problem(path: str | None) -> str | None:
     target = _target(path)
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
+        if os.path.islink(path):  # the link's own folder exists: its target's does not
+            return (f"{path} is a symbolic link to {os.readlink(path)}, whose folder does not exist; "
+                    "point the link at an existing folder, remove it, or give another --json path.")
         return f"the folder of {path} does not exist; create it first."
     if os.path.isdir(target):
         return f"{path} is a folder; give a file name such as {os.path.join(path, 'result.json')}."
@@ -46,6 +49,25 @@ def output_folder_problem(path: str | None) -> str | None:
         os.remove(probe)
     except OSError as e:
         return f"cannot write files in {folder} ({e.strerror or e}); choose another place."
+    return None
+
+
+def cache_folder_problem(path: str) -> str | None:
+    """Why the folder `path` cannot be used (created if missing) for cached files, or None if it can:
+    it names a file, sits under a file, or its nearest existing folder is not writable."""
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            return f"{path} is a file, not a folder; give a folder (it is created if missing)."
+        existing = path
+    else:
+        existing = os.path.dirname(path)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            return f"{existing} is a file, so the folder {path} cannot be created under it; give another folder."
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot write in {existing} (permission denied); give a folder you can write to."
     return None
 
 

@@ -114,6 +114,7 @@ def load_model(source: Any):
 
 def _load_keras_file(path: str):
     check_file_exists(path)
+    _check_keras_archive(path)  # before Keras, whose message for these is "File not found"
     import keras
 
     import keras_gan  # noqa: F401  (registers the keras_gan classes for deserialisation)
@@ -121,10 +122,26 @@ def _load_keras_file(path: str):
     try:
         return keras.models.load_model(path)
     except Exception as e:  # zipfile, h5py, unknown class, bad config: all mean "cannot use it"
+        said = " ".join(str(e).split())  # one line
         raise SourceError(
-            f"Cannot load the Keras model file {path}: {type(e).__name__}: {e}. The file is "
-            "corrupt, truncated, or was saved by code whose classes are not importable here."
+            f"Cannot load the Keras model file {path}: {type(e).__name__}: {said} The file is "
+            "corrupt, truncated, or was saved by code whose classes are not importable here; "
+            "save the model again with model.save(path)."
         ) from e
+
+
+def _check_keras_archive(path: str) -> None:
+    """A `.keras` file is a zip archive (model.save): say so plainly when it is empty or is not one."""
+    import zipfile
+
+    size = os.path.getsize(path)
+    if size == 0:
+        raise SourceError(f"Cannot load the Keras model file {path}: it is empty (0 bytes), cut short while "
+                          "being written or copied; save the model again with model.save(path).")
+    if not zipfile.is_zipfile(path):
+        raise SourceError(f"Cannot load the Keras model file {path}: its {size} bytes are not a .keras archive (a "
+                          "zip file written by model.save); it is corrupt, truncated or another kind of file: save "
+                          "the model again with model.save(path).")
 
 
 def _load_zoo_weights_file(path: str):
@@ -197,8 +214,68 @@ def load_samples(
     if is_samples_file(source):
         return _samples_from_npy(os.fspath(source), num_samples, value_range)
     model = load_model(source)
+    shape = _sample_shape(model)
+    if shape is not None:  # before generating anything
+        check_sample_memory(num_samples, int(np.prod(shape)) * 4, f"{describe(source)} (float32 {shape})")
     raw = _generate(model, num_samples, seed, batch_size, progress)
     return as_unit_images(raw, f"the samples of {describe(model)}", value_range)
+
+
+#: Copies of the samples alive at once while they are made and converted (the generated batches,
+#: their concatenation, the float32 array mapped to [0, 1]): the memory estimate's factor.
+SAMPLE_COPIES = 3
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this process can still take without swapping: Linux's MemAvailable, else free
+    physical pages (sysconf); None where neither is known (then nothing is refused)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def format_bytes(count: float) -> str:
+    """`count` bytes as a short number with a binary unit (e.g. "3.0 GiB")."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if count < 1024 or unit == "PiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+
+
+def check_sample_memory(num_samples: int, bytes_per_sample: int, what: str) -> None:
+    """Refuse, before any work, a sample count whose arrays would not fit in the memory available:
+    `num_samples` x `bytes_per_sample` x SAMPLE_COPIES, with the largest count that fits."""
+    need = num_samples * bytes_per_sample * SAMPLE_COPIES
+    available = available_memory_bytes()
+    if available is None or need <= available:
+        return
+    most = available // (bytes_per_sample * SAMPLE_COPIES)
+    raise SourceError(
+        f"{num_samples} samples of {what} need about {format_bytes(need)} of memory ({bytes_per_sample} bytes "
+        f"each, about {SAMPLE_COPIES} copies while they are made and converted), but {format_bytes(available)} "
+        f"is available; ask for at most {most} samples (--num-samples) or free memory first.")
+
+
+def _sample_shape(model: Any) -> tuple | None:
+    """The shape of one generated sample (from the model's `data_shape` or generator's output
+    shape), or None when the model does not say."""
+    shape = getattr(model, "data_shape", None)
+    if shape is None:
+        try:
+            shape = tuple(model.generator.output_shape[1:])
+        except (AttributeError, TypeError, ValueError):
+            return None
+    if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+        return None
+    return tuple(int(d) for d in shape)
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -229,22 +306,27 @@ def _samples_from_npy(path: str, num_samples: int, value_range) -> np.ndarray:
             f"{path} holds {found} but {num_samples} samples were asked for; "
             "generate more samples or ask for fewer (e.g. --num-samples)."
         )
-    return as_unit_images(np.asarray(array[:num_samples]), path, value_range)
+    values = int(np.prod(array.shape[1:]))
+    check_sample_memory(num_samples, values * max(4, array.dtype.itemsize), f"{path} ({array.dtype} {array.shape[1:]})")
+    return as_unit_images(np.asarray(array[:num_samples]), path, value_range, plural=False)
 
 
-def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0)) -> np.ndarray:
+def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0), plural: bool = True) -> np.ndarray:
     """Check and convert samples to float32 (N, 28, 28, 1) in [0, 1].
 
-    `where` names the samples in error messages. uint8 is scaled by 1/255;
-    floats are mapped from `value_range` to [0, 1] and must lie within it.
+    `where` names the samples in error messages: plural ("the samples of ...")
+    or, with `plural=False`, one thing (a file: "samples.npy has shape ...").
+    uint8 is scaled by 1/255; floats are mapped from `value_range` to [0, 1]
+    and must lie within it.
     """
+    have, contain = ("have", "contain") if plural else ("has", "contains")
     array = np.asarray(array)
     flat = array.ndim == 2 and array.shape[1] == _PIXELS
     square = array.ndim == 3 and array.shape[1:] == MNIST_SHAPE[:2]
     with_channel = array.ndim == 4 and array.shape[1:] == MNIST_SHAPE
     if not (flat or square or with_channel):
         raise SourceError(
-            f"{where} have shape {array.shape}; expected MNIST-like grey images of shape "
+            f"{where} {have} shape {array.shape}; expected MNIST-like grey images of shape "
             f"(N, 28, 28), (N, 28, 28, 1) or (N, {_PIXELS})."
         )
     array = array.reshape((len(array),) + MNIST_SHAPE)
@@ -252,18 +334,20 @@ def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0)) -> np.
         return array.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(array.dtype, np.floating):
         raise SourceError(
-            f"{where} have dtype {array.dtype}; expected uint8 (0..255) or floats in "
+            f"{where} {have} dtype {array.dtype}; expected uint8 (0..255) or floats in "
             f"[{value_range[0]:g}, {value_range[1]:g}]."
         )
     array = array.astype(np.float32)
     if not np.all(np.isfinite(array)):
-        raise SourceError(f"{where} contain NaN or infinite values.")
+        rows = int(np.sum(~np.all(np.isfinite(array.reshape(len(array), -1)), axis=1)))
+        raise SourceError(f"{where} {contain} NaN or infinite values (in {rows} of {len(array)} samples); "
+                          "generate or save the samples again (a NaN usually means the training diverged).")
     low, high = value_range
     found_low, found_high = float(array.min()), float(array.max())
     tolerance = _RANGE_TOLERANCE * (high - low)
     if found_low < low - tolerance or found_high > high + tolerance:
         raise SourceError(
-            f"{where} have values in [{found_low:.4g}, {found_high:.4g}], outside the expected "
+            f"{where} {have} values in [{found_low:.4g}, {found_high:.4g}], outside the expected "
             f"range [{low:g}, {high:g}]. Pass value_range=(low, high) (on the command line "
             "--value-range LOW HIGH; e.g. -1 1 for a tanh generator), or save uint8 images in 0..255."
         )

@@ -210,3 +210,113 @@ def test_value_range_option_scores_tanh_samples(data_dir, tmp_path):
     np.save(path, real)
     assert parzen.main(common[:1] + common[1:] + ["--json", str(out)]) == 0
     assert json.loads(out.read_text())["mean"] == pytest.approx(mapped["mean"], abs=1e-3)
+
+
+# ------------------------------------------- bad numbers, files and environments (issue 33, item 7)
+
+@pytest.fixture
+def no_generation(monkeypatch):
+    """Fails the test if a model starts generating: the refusals below come before any sample."""
+    from evaluation import sources
+
+    def generate(*args, **kwargs):
+        raise AssertionError("samples were generated before the sample count was refused")
+
+    monkeypatch.setattr(sources, "_generate", generate)
+
+
+@pytest.mark.parametrize("module", ["parzen", "fidelity"])
+def test_a_sample_count_beyond_memory_is_refused_up_front_with_the_estimate(module, data_dir, tmp_path, capsys,
+                                                                           no_generation):
+    """`--num-samples 1000000000000` used to start generating and grow past 3.8 GB."""
+    import importlib
+
+    from evaluation import sources
+
+    main = importlib.import_module(f"evaluation.{module}").main
+    out = tmp_path / "out.json"
+    assert main(["gan-mnist", "--data-dir", data_dir, "--num-samples", str(10**12), "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    need = 10**12 * 28 * 28 * 4 * sources.SAMPLE_COPIES
+    assert err.startswith("error: 1000000000000 samples of ")
+    assert f"(float32 (28, 28, 1)) need about {sources.format_bytes(need)} of memory (3136 bytes each" in err
+    most = int(err.split("ask for at most ")[1].split()[0])  # what the memory available now holds
+    assert 0 < most < 10**12 and err.count("\n") == 1 and not out.exists()
+
+
+def test_the_sample_bound_is_what_the_memory_holds(real_samples, data_dir, tmp_path, monkeypatch, capsys):
+    """With 1 MiB available, 600 float32 MNIST samples (3 copies: 5.4 MiB) are refused and the
+    largest count that fits, 1 MiB / (3136 bytes x 3) = 111, is named; 111 samples pass the check."""
+    from evaluation import sources
+
+    monkeypatch.setattr(sources, "available_memory_bytes", lambda: 2**20)
+    out = tmp_path / "out.json"
+    common = ["--data-dir", data_dir, "--num-test", "10", "--sigma", "0.2", "--no-baseline", "--json", str(out)]
+    assert parzen.main([real_samples, "--num-samples", "600", *common]) == 2
+    err = capsys.readouterr().err
+    assert "600 samples of " in err and "need about 5.4 MiB" in err and "but 1.0 MiB is available" in err
+    assert "ask for at most 111 samples" in err and not out.exists()
+    assert parzen.main([real_samples, "--num-samples", "111", *common]) == 0 and out.exists()
+    sources.check_sample_memory(111, 3136, "x")
+    with pytest.raises(sources.SourceError, match="ask for at most 111 samples"):
+        sources.check_sample_memory(112, 3136, "x")
+
+
+def test_fidelity_cache_dir_naming_a_file_is_one_line_and_changes_nothing(tmp_path, capsys):
+    """It used to end in a FileExistsError traceback after the work."""
+    from evaluation import fidelity
+
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("mine")
+    out = tmp_path / "out.json"
+    for cache, said in ((not_a_folder, f"{not_a_folder} is a file, not a folder"),
+                        (not_a_folder / "sub", f"{not_a_folder} is a file, so the folder {not_a_folder / 'sub'}")):
+        assert fidelity.main(["noise", "--metrics", "isc", "--num-samples", "20", "--cache-dir", str(cache),
+                              "--json", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: --cache-dir: {said}" in err and "Traceback" not in err
+    assert not_a_folder.read_text() == "mine" and not out.exists()
+    with pytest.raises(ValueError, match="cache_root: .* is a file, not a folder"):
+        fidelity.compute_metrics("noise", metrics="isc", num_samples=20, cache_root=str(not_a_folder))
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"", "it is empty (0 bytes), cut short while being written or copied; save the model again"),
+    (b"not a zip archive", "its 17 bytes are not a .keras archive (a zip file written by model.save)"),
+])
+def test_an_empty_or_corrupt_keras_file_is_named_as_such(content, said, tmp_path, capsys):
+    """Keras itself says "File not found" for both."""
+    model = tmp_path / "model.keras"
+    model.write_bytes(content)
+    out = tmp_path / "out.json"
+    assert parzen.main([str(model), "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Cannot load the Keras model file {model}: {said}") and "not found" not in err
+    assert err.count("\n") == 1 and not out.exists() and model.read_bytes() == content
+
+
+def test_a_dangling_json_symlink_is_named_as_a_link(real_samples, tmp_path, capsys):
+    """It used to say that its folder (which exists) does not exist."""
+    link = tmp_path / "result.json"
+    link.symlink_to(tmp_path / "gone" / "result.json")
+    assert parzen.main([real_samples, "--num-samples", "100", "--json", str(link)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: --json: {link} is a symbolic link to {tmp_path / 'gone' / 'result.json'}, whose folder "
+                   "does not exist; point the link at an existing folder, remove it, or give another --json path.\n")
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize("array, said", [
+    (np.zeros((5, 3), "float32"), "shape.npy has shape (5, 3); expected MNIST-like grey images"),
+    (np.where(np.arange(5)[:, None, None] == 2, np.nan, np.zeros((5, 28, 28))).astype("float32"),
+     "allnan.npy contains NaN or infinite values (in 1 of 5 samples); generate or save the samples again"),
+    (np.zeros((5, 28, 28), "int32"), "dtype.npy has dtype int32; expected uint8"),
+    (np.full((5, 28, 28), 3.0, "float32"), "range.npy has values in [3, 3], outside the expected range"),
+])
+def test_a_samples_files_problems_are_said_in_the_singular(array, said, data_dir, tmp_path, capsys):
+    path = tmp_path / said.split()[0]
+    np.save(path, array)
+    out = tmp_path / "out.json"
+    assert parzen.main([str(path), "--data-dir", data_dir, "--num-samples", "5", "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path}/{said}") and err.count("\n") == 1 and not out.exists()
