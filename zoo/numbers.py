@@ -98,6 +98,8 @@ SOURCES = {
     "gan-mnist": [("gan-mnist.parzen.json", _parzen), ("gan-mnist.fidelity.json", _fidelity),
                   ("gan-mnist.parzen-draws.json", _draws), ("gan-mnist.fidelity-draws.json", _draws)],
     "dcgan-mnist": [("dcgan-mnist.parzen.json", _parzen), ("dcgan-mnist.fidelity.json", _fidelity)],
+    "wgan-gp-mnist": [("wgan-gp-mnist.parzen.json", _parzen), ("wgan-gp-mnist.fidelity.json", _fidelity),
+                      ("wgan-gp-mnist.parzen-draws.json", _draws), ("wgan-gp-mnist.fidelity-draws.json", _draws)],
     "cgan-mnist": [("cgan-mnist.parzen.json", _parzen), ("cgan-mnist.label_agreement.json", _label_agreement),
                    ("cgan-mnist.fidelity.json", _fidelity), ("cgan-mnist.parzen-draws.json", _draws),
                    ("cgan-mnist.label_agreement-draws.json", _draws),
