@@ -27,7 +27,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_gan.models.gan import GAN, mean_of
+from keras_gan.models.gan import GAN, _chunk, mean_of
 
 #: Algorithm 1's defaults: gradient penalty coefficient, critic iterations per generator iteration.
 PAPER_GP_WEIGHT = 10.0
@@ -95,8 +95,7 @@ class WGANGP(GAN):
         m = self._minibatch_size(real)
         critic_logs = []
         for t in range(self.n_critic):
-            real_t = real if self.n_critic == 1 else real[t * m : (t + 1) * m]
-            d_loss, stats = step.update(self.discriminator, self.critic_loss, step, real_t, t)
+            d_loss, stats = step.update(self.discriminator, self.critic_loss, step, _chunk(real, t, m, self.n_critic), t)
             critic_logs.append({"d_loss": d_loss, **stats})
         g_loss, _ = step.update(self.generator, self.generator_wasserstein_loss, m)
         logs = {name: mean_of([entry[name] for entry in critic_logs]) for name in critic_logs[0]}
