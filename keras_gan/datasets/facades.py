@@ -38,8 +38,6 @@ bilinearly here too.)
 
 from __future__ import annotations
 
-import io
-import math
 import os
 from typing import NamedTuple
 
@@ -47,8 +45,17 @@ import keras
 import numpy as np
 
 from keras_gan.datasets.idx import DataFileError
+from keras_gan.datasets.image_files import open_image, resize
+from keras_gan.datasets.paired import (  # noqa: F401 - jitter_size, random_jitter: public here too
+    PAPER_IMAGE_SIZE,
+    PAPER_JITTER_SIZE,  # noqa: F401
+    PairedBatches,
+    check_batch_size,
+    jitter_size,
+    random_jitter,
+    to_signed_unit_range,
+)
 from keras_gan.datasets.paths import DATA_DIR_ENV, configured_root, resolve_data_dir
-from keras_gan.utils.files import sha256_of
 
 SPLITS = ("train", "val", "test")
 DIRECTIONS = ("label2photo", "photo2label")
@@ -59,8 +66,6 @@ ALIGNED_FOLDER = "facades"
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
 #: Override of FACADES_URL (a mirror, or a `file://` path to the archive).
 FACADES_URL_ENV = "KERAS_GAN_FACADES_URL"
-#: Section 6.2: "resizing the 256x256 input images to 286x286 and then randomly cropping back".
-PAPER_IMAGE_SIZE, PAPER_JITTER_SIZE = 256, 286
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
@@ -141,14 +146,16 @@ def facades(
     return FacadesPairs(to_signed_unit_range(inputs), to_signed_unit_range(targets))
 
 
-class FacadesDataset(keras.utils.PyDataset):
+class FacadesDataset(PairedBatches):
     """Batches of facades pairs for `fit`, with fresh random jitter every epoch.
 
     Each batch is `(inputs, targets)`, float32 in [-1, 1]. The augmentation
     and the order of the pairs are a function of `(seed, epoch, batch index)`
-    only, so the same batch index gives the same batch within an epoch (safe
-    with worker threads) and a new draw in the next epoch. Keras calls
-    `on_epoch_end` between epochs of `fit`.
+    only (`keras_gan.datasets.paired.PairedBatches`, shared with
+    `PairedImageFolder`), so the same batch index gives the same batch within
+    an epoch (safe with worker threads) and a new draw in the next epoch.
+    Keras calls `on_epoch_end` between epochs of `fit`. The pairs are decoded
+    once, at the load size, and kept in memory (606 pairs at most).
 
     Args:
         split, data_dir, image_size, direction, limit: as `facades`.
@@ -173,69 +180,20 @@ class FacadesDataset(keras.utils.PyDataset):
         limit: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         _check_arguments(split, direction, image_size)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-        self.batch_size = int(batch_size)
-        self.image_size = int(image_size)
+        check_batch_size(batch_size)
+        augment = (split == "train") if augment is None else bool(augment)
+        shuffle = (split == "train") if shuffle is None else bool(shuffle)
         self.direction = direction
-        self.augment = (split == "train") if augment is None else bool(augment)
-        self.shuffle = (split == "train") if shuffle is None else bool(shuffle)
-        self.seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
-        self.epoch = 0
-        load_size = jitter_size(image_size) if self.augment else self.image_size
-        self._labels, self._photos = load_facades_uint8(split, data_dir, load_size, limit)
+        load_size = jitter_size(image_size) if augment else int(image_size)
+        labels, photos = load_facades_uint8(split, data_dir, load_size, limit)
+        super().__init__(len(labels), batch_size, image_size, a_to_b=direction == "label2photo",
+                         augment=augment, shuffle=shuffle, seed=seed, **kwargs)
+        self._labels, self._photos = labels, photos
 
-    def __len__(self) -> int:
-        return math.ceil(len(self._labels) / self.batch_size)
-
-    def __getitem__(self, index: int):
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
-        order = np.arange(len(self._labels))
-        if self.shuffle:
-            order = np.random.default_rng([self.seed, self.epoch]).permutation(order)
-        chosen = order[index * self.batch_size : (index + 1) * self.batch_size]
-        labels, photos = self._labels[chosen], self._photos[chosen]
-        if self.augment:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
-            labels, photos = random_jitter(labels, photos, self.image_size, rng)
-        inputs, targets = (labels, photos) if self.direction == "label2photo" else (photos, labels)
-        return to_signed_unit_range(inputs), to_signed_unit_range(targets)
-
-    #: Tells `AdversarialModel.fit` that this dataset shuffles itself from (seed, epoch):
-    #: fit then turns Keras' own batch shuffle off and keeps `epoch` in step on resume.
-    orders_itself = True
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-
-
-# ------------------------------------------------------------- augmentation
-def jitter_size(image_size: int) -> int:
-    """Size to resize to before the random crop: 286 for 256, in proportion otherwise."""
-    return int(round(image_size * PAPER_JITTER_SIZE / PAPER_IMAGE_SIZE))
-
-
-def random_jitter(labels: np.ndarray, photos: np.ndarray, image_size: int, rng: np.random.Generator):
-    """The same random `image_size` crop and random mirroring for each label/photo pair."""
-    n, load_size = labels.shape[0], labels.shape[1]
-    out_labels = np.empty((n, image_size, image_size, labels.shape[-1]), labels.dtype)
-    out_photos = np.empty((n, image_size, image_size, photos.shape[-1]), photos.dtype)
-    for i in range(n):
-        top, left = rng.integers(0, load_size - image_size + 1, size=2)
-        mirror = rng.random() < 0.5
-        window = (slice(top, top + image_size), slice(left, left + image_size))
-        for source, target in ((labels, out_labels), (photos, out_photos)):
-            crop = source[i][window]
-            target[i] = crop[:, ::-1] if mirror else crop
-    return out_labels, out_photos
-
-
-def to_signed_unit_range(images: np.ndarray) -> np.ndarray:
-    """uint8 [0, 255] -> float32 [-1, 1] (the generator's tanh range)."""
-    return (images.astype("float32") / 127.5) - 1.0
+    def read_pairs(self, indices, epoch, index):
+        """(label maps, photos) of `indices`, already decoded at the load size."""
+        return self._labels[indices], self._photos[indices]
 
 
 # ------------------------------------------------------------------ reading
@@ -356,10 +314,7 @@ def _read_side_by_side(split_folder: str, size: int, limit: int | None):
 
 
 def _resize(image, size: int, smooth: bool) -> np.ndarray:
-    from PIL import Image
-
-    method = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
-    return np.asarray(image.resize((size, size), method), dtype=np.uint8)
+    return resize(image, size, smooth)
 
 
 def _read_checksums(folder: str) -> dict:
@@ -377,34 +332,10 @@ def _read_checksums(folder: str) -> dict:
 
 
 def _open_image(path: str, checksums: dict, shrink_to: int | None = None):
-    """Decode an image fully: `(image, (width, height) in the file)`. Missing, corrupt or
-    altered files raise DataFileError naming the file.
-
-    `shrink_to` lets the JPEG decoder decode at 1/2, 1/4 or 1/8 scale while
-    keeping both sides >= `shrink_to` (Pillow's `draft`): the DCT-domain
-    reduction averages blocks of pixels, an antialiasing step before the
-    final resize, and makes loading several times faster.
-    """
-    from PIL import Image, UnidentifiedImageError
-
+    """`keras_gan.datasets.image_files.open_image`, with "Facades file not found" for a missing file."""
     if not os.path.isfile(path):
         raise DataFileError(f"Facades file not found: {path}")
-    with open(path, "rb") as f:
-        raw = f.read()
-    expected = checksums.get(os.path.basename(path))
-    if expected is not None and sha256_of(raw) != expected:
-        raise DataFileError(
-            f"{path} does not match its SHA256SUMS entry: the file is corrupt or modified; restore it."
-        )
-    try:
-        image = Image.open(io.BytesIO(raw))
-        full_size = image.size
-        if shrink_to is not None and image.format == "JPEG":
-            image.draft("RGB", (shrink_to, shrink_to))
-        image.load()  # decode now: a truncated file fails here, not later
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as e:
-        raise DataFileError(f"Cannot decode {path}: {e}. The file is corrupt or truncated; restore it.") from e
-    return image, full_size
+    return open_image(path, checksums, shrink_to=shrink_to)
 
 
 def _check_arguments(split: str, direction: str, image_size: int) -> None:
