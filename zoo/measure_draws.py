@@ -21,7 +21,9 @@ import sys
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cards", "results")
-METRICS = ("parzen", "fidelity", "label_agreement")
+METRICS = ("parzen", "fidelity", "label_agreement", "prdc")
+#: the reference rows of `prdc` (real data, no model): measured like a zoo name, filed as real-test, ...
+REAL_SOURCES = ("real:test", "real:facades-test")
 
 
 def _summary(values: list[float]) -> dict:
@@ -33,6 +35,8 @@ def measure(name: str, metric: str, seeds: list[int], data_dir: str | None) -> d
     import keras
 
     per_seed: dict[str, list[float]] = {}
+    per_class: list[dict[str, list[float]]] = []
+    settings: dict = {}
     for seed in seeds:
         start = time.time()
         if metric == "parzen":
@@ -46,6 +50,21 @@ def measure(name: str, metric: str, seeds: list[int], data_dir: str | None) -> d
             scores = compute_metrics(name, metrics=("fid", "isc", "kid"), data_dir=data_dir, seed=seed,
                                      verbose=False)
             values = {"fid": scores["fid"], "isc": scores["isc_mean"], "kid": scores["kid_mean"]}
+        elif metric == "prdc":
+            from evaluation.prdc import evaluate
+
+            result = evaluate(name, data_dir=data_dir, seed=seed, progress=False)
+            values = {key: result.scores[key] for key in ("precision", "recall", "density", "coverage")}
+            settings = {"num_samples": result.num_samples, "num_reference": result.num_reference,
+                        "reference": result.reference, "features": result.features, "pr_k": result.scores["pr_k"],
+                        "dc_k": result.scores["dc_k"], "per_class_samples": result.per_class_samples,
+                        "torch_fidelity_pr_disagreement_max": max(settings.get("torch_fidelity_pr_disagreement_max",
+                                                                               0.0), result.scores["pr_disagreement"])}
+            for c, row in enumerate(result.per_class or []):
+                if len(per_class) <= c:
+                    per_class.append({})
+                for key in ("precision", "recall", "density", "coverage"):
+                    per_class[c].setdefault(key, []).append(float(row[key]))
         else:
             from evaluation.label_agreement import label_agreement
 
@@ -54,10 +73,20 @@ def measure(name: str, metric: str, seeds: list[int], data_dir: str | None) -> d
         for key, value in values.items():
             per_seed.setdefault(key, []).append(float(value))
         print(f"{name} {metric} seed {seed}: {values} ({time.time() - start:.0f} s)", flush=True)
-    return {"name": name, "metric": metric, "seeds": seeds, "backend": keras.backend.backend(),
-            "command": f"python -m zoo.measure_draws {name} --metrics {metric} --seeds "
-                       + " ".join(str(s) for s in seeds),
-            "draws": {key: _summary(values) for key, values in per_seed.items()}}
+    record = {"name": name, "metric": metric, "seeds": seeds, "backend": keras.backend.backend(),
+              "command": f"python -m zoo.measure_draws {name} --metrics {metric} --seeds "
+                         + " ".join(str(s) for s in seeds),
+              "draws": {key: _summary(values) for key, values in per_seed.items()}}
+    if settings:
+        record["settings"] = settings
+    if per_class:  # per digit, beside the draws (not registry numbers)
+        record["per_class"] = [{key: _summary(values) for key, values in row.items()} for row in per_class]
+    return record
+
+
+def file_stem(name: str) -> str:
+    """The results file's stem: the zoo name, or real:test -> real-test."""
+    return name.replace(":", "-")
 
 
 def main(argv=None) -> int:
@@ -71,7 +100,7 @@ def main(argv=None) -> int:
         p.error("give at least two distinct seeds: a spread needs several draws")
     for metric in args.metrics:
         record = measure(args.name, metric, args.seeds, args.data_dir)
-        path = os.path.join(RESULTS, f"{args.name}.{metric}-draws.json")
+        path = os.path.join(RESULTS, f"{file_stem(args.name)}.{metric}-draws.json")
         from keras_gan.utils.files import write_text_atomically
 
         write_text_atomically(path, json.dumps(record, indent=2))
