@@ -68,6 +68,10 @@ class Recipe:
     keep: str = "best"
     #: the name the validation score is logged under (OUT/<score_name>.csv).
     score_name: str = "val_parzen"
+    #: True for the recipes that train on your own folder (zoo/folder_recipes.py): no registry entry.
+    from_folder: bool = False
+    #: (data) -> the architecture dict its export carries (keras_gan.folder_models), for folder recipes.
+    architecture: Callable | None = None
 
 
 # ------------------------------------------------------------------ gan-mnist
@@ -335,3 +339,9 @@ RECIPES: dict[str, Recipe] = {
     "pix2pix-facades-gan": _pix2pix_recipe("pix2pix-facades-gan"),
     "pix2pix-facades-l1-gan": _pix2pix_recipe("pix2pix-facades-l1-gan"),
 }
+
+
+# Recipes that train on your own folder (python -m zoo.train pix2pix-folder --data PATH): zoo/folder_recipes.py.
+from zoo import folder_recipes  # noqa: E402 - it builds on Recipe, defined above
+
+RECIPES.update(folder_recipes.recipes())

@@ -54,6 +54,7 @@ import time
 
 
 def parse_args(argv=None):
+    from zoo import folder_recipes
     from zoo.recipes import RECIPES
 
     p = argparse.ArgumentParser(
@@ -64,7 +65,8 @@ def parse_args(argv=None):
     )
     p.add_argument("name", help=f"zoo entry: {', '.join(sorted(RECIPES))}")
     p.add_argument("--epochs", type=int, default=None, help="total epochs (default: the recipe's)")
-    p.add_argument("--data-dir", default=None, help="data folder (default: $KERAS_GAN_DATA_DIR)")
+    p.add_argument("--data-dir", "--data", dest="data_dir", default=None,
+                   help="data folder (default: $KERAS_GAN_DATA_DIR); the folder recipes: your folder")
     p.add_argument("--out", default=None, help="output folder (default: outputs/zoo/NAME)")
     p.add_argument("--backend", choices=["jax", "tensorflow", "torch"], default=None,
                    help="Keras backend (default: Keras' own choice: $KERAS_BACKEND, else the backend "
@@ -90,6 +92,7 @@ def parse_args(argv=None):
                         "(e.g. 0.9999) and score, sample and export it instead of the last "
                         "iterate (a deviation from the papers, named on the card); a resumed "
                         "run must pass the same value")
+    folder_recipes.add_folder_arguments(p)
     args = p.parse_args(argv)
     if args.name not in RECIPES:
         import difflib
@@ -111,7 +114,8 @@ def parse_args(argv=None):
         p.error(f"--init-from {args.init_from}: no such file (give a .weights.h5 export or 'pretrained')")
     if args.generator_ema is not None and not 0.0 < args.generator_ema < 1.0:
         p.error(f"--generator-ema {args.generator_ema}: the momentum must be in (0, 1), e.g. 0.9999")
-    epochs = args.epochs or RECIPES[args.name].epochs
+    folder_recipes.check_folder_arguments(p, args)
+    epochs = args.epochs or folder_recipes.configure(RECIPES[args.name], args).epochs
     if args.init_from is not None and args.initial_epoch >= epochs:
         p.error(f"--initial-epoch {args.initial_epoch} leaves nothing to train: raise --epochs above it")
     return args
@@ -198,10 +202,11 @@ def main(argv=None) -> int:
     from keras_gan import datasets, distributed, utils, zoo
     from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
     from zoo.training_callbacks import ProcessLocal, RecipeGrid, exported_weights
+    from zoo import folder_recipes
     from zoo.recipes import RECIPES
     from zoo.selection import BestValidationExport
 
-    recipe = RECIPES[args.name]
+    recipe = folder_recipes.configure(RECIPES[args.name], args)  # a folder recipe: bound to --data
     epochs = args.epochs or recipe.epochs
     out = args.out or os.path.join("outputs", "zoo", args.name)
     try:
@@ -238,6 +243,10 @@ def main(argv=None) -> int:
     if changed:  # checked before anything is written
         print(f"error: {changed}", file=sys.stderr)
         return 2
+    changed = folder_recipes.options_mismatch(out, args, restored) if recipe.from_folder else None
+    if changed:  # checked before anything is written
+        print(f"error: {changed}", file=sys.stderr)
+        return 2
     warm_start = args.init_from is not None and restored is None
     if warm_start:  # checked before anything is written
         try:
@@ -253,7 +262,7 @@ def main(argv=None) -> int:
         return 2
     x = recipe.fit_inputs(data)
     x, y = x if isinstance(x, tuple) else (x, None)  # (images, labels) for conditional models
-    steps_per_epoch = len(x) // recipe.batch_size
+    steps_per_epoch = len(x) // recipe.batch_size if hasattr(x, "shape") else len(x)  # a dataset's len: batches
     if steps_per_epoch < 1:  # checked before anything is written
         print(f"error: {len(x)} training examples make no batch of {recipe.batch_size}; raise --limit",
               file=sys.stderr)
@@ -276,6 +285,8 @@ def main(argv=None) -> int:
         return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
                                     source if warm_start else None, initial_epoch, job.strategy)
     os.makedirs(out, exist_ok=True)
+    if recipe.from_folder and restored is None:  # what a resume must repeat (checked above)
+        folder_recipes.record_options(out, args)
     if restored is None:
         _write_json(run_path, {"limit": args.limit, "seed": seed})
     else:  # epochs recorded after the restored backup are run again: drop their records first
@@ -305,15 +316,22 @@ def main(argv=None) -> int:
     # Export only the networks' weights (no optimizer state): copy into a fresh
     # uncompiled model of the registry architecture and save that.
     def save_weights(path):
-        fresh = zoo.build(args.name)
+        from keras_gan import folder_models
+
+        architecture = recipe.architecture(data) if recipe.architecture else None
+        fresh = folder_models.build_model(architecture) if architecture else zoo.build(args.name)
         with exported_weights(model):
             _copy_network_weights(model, fresh)
         fresh.save_weights(path)
+        if architecture:  # the export rebuilds itself (python -m keras_gan.translate / generate)
+            folder_models.record_architecture(path, architecture)
 
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
                                     every=args.score_every, save_fn=save_weights,
                                     metric_name=recipe.score_name, keep=recipe.keep)
     callbacks = [exporter, keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True)]
+    if hasattr(data.get("train"), "skipped_reads"):  # before CSVLogger: bad files skipped, in history.csv
+        callbacks.insert(0, folder_recipes.SkippedFilesLog(data["train"]))
     if recipe.sample_grid is not None:
         callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
     clock_path = os.path.join(out, "wall_time.json")
@@ -335,6 +353,9 @@ def main(argv=None) -> int:
         model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                   verbose=args.verbose)
     except BackupError as e:  # every saved state failed to load (the sha256s matched: rare)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except datasets.DataFileError as e:  # a file went bad during training: the last backup stays the state
         print(f"error: {e}", file=sys.stderr)
         return 2
     logged, logged_epochs = _logged_history(os.path.join(out, "history.csv"))

@@ -10,8 +10,10 @@ from keras_gan.datasets.facades import (
     label_map_classes,
 )
 from keras_gan.datasets.idx import DataFileError, read_idx
+from keras_gan.datasets.image_folder import ImageFolderDataset
 from keras_gan.datasets.mnist import MNISTSplit, mnist
 from keras_gan.datasets.paths import DATA_DIR_ENV
+from keras_gan.datasets.paired_folder import PairedImageFolder, paired_layout
 from keras_gan.datasets.shuffled import EpochShuffledArrays
 from keras_gan.datasets.toy import (
     count_covered_modes,
@@ -28,12 +30,15 @@ __all__ = [
     "EpochShuffledArrays",
     "FacadesDataset",
     "FacadesPairs",
+    "ImageFolderDataset",
     "MNISTSplit",
+    "PairedImageFolder",
     "count_covered_modes",
     "facades",
     "facades_layout",
     "label_map_classes",
     "mnist",
+    "paired_layout",
     "per_label_mode_accuracy",
     "read_idx",
     "ring_modes",
