@@ -10,7 +10,9 @@ only feeds it and names the results):
 - IS, exp E_x KL(p(y|x) || p(y)) over 10 splits (Salimans et al. 2016):
   `isc_mean`, `isc_std`;
 - KID, unbiased MMD^2 with a cubic polynomial kernel over 100 subsets
-  (Binkowski et al. 2018): `kid_mean`, `kid_std`;
+  (Binkowski et al. 2018): `kid_mean`, `kid_std`, raw as torch-fidelity
+  returns them; every table (this command's, the cards', the README's)
+  prints them x 1e3 and says so;
 - precision / recall with k = 3 nearest neighbours (Kynkaanniemi et al. 2019):
   `precision`, `recall`, `f_score`. The k-NN balls depend on the set sizes,
   so give it as many reference images as samples (`num_reference`); against
@@ -476,8 +478,9 @@ def format_table(result: dict[str, Any]) -> str:
     if "isc_mean" in result:
         lines.append(f"  IS         {result['isc_mean']:.4f} +- {result['isc_std']:.4f} (10 splits)")
     if "kid_mean" in result:
-        lines.append(f"  KID        {result['kid_mean']:.6f} +- {result['kid_std']:.6f} "
-                     f"(100 subsets of {result['kid_subset_size']})")
+        # One convention everywhere (CLI, cards, README): KID x 1e3; the JSON keeps torch-fidelity's raw value.
+        lines.append(f"  KID x 1e3  {1e3 * result['kid_mean']:.1f} +- {1e3 * result['kid_std']:.1f} "
+                     f"(100 subsets of {result['kid_subset_size']}; JSON kid_mean / kid_std are raw)")
     for key in ("precision", "recall", "f_score"):
         if key in result:
             lines.append(f"  {key:<10} {result[key]:.4f}")

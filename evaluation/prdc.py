@@ -1,6 +1,6 @@
 """Precision, recall, density and coverage of a generator: `python -m evaluation.prdc CKPT`.
 
-    python -m evaluation.prdc cgan-mnist                    # MNIST: 10,000 samples vs 10,000 train images
+    python -m evaluation.prdc cgan-mnist                    # MNIST: 5,000 samples vs 5,000 train images
     python -m evaluation.prdc real:test                     # the reference row: real test vs real train
     python -m evaluation.prdc pix2pix-facades               # facades: 50 test translations vs 300 train photos
 
@@ -14,11 +14,11 @@ keeps its precision and loses recall and coverage.
 What is compared, in the project's domain feature spaces (`evaluation.prdc_features`):
 
 - MNIST (any MNIST source of `evaluation.sources`, or `real:test` /
-  `real:validation`): `--num-samples` samples (10,000) against
-  `--num-reference` images (10,000) drawn without replacement from MNIST
+  `real:validation`): `--num-samples` samples (5,000) against
+  `--num-reference` images (5,000) drawn without replacement from MNIST
   train[0:50000] by `--seed`, on the MNIST classifier's 128-d features. A
   conditional model also gets the four per digit: `--per-class-samples`
-  (800) samples asked for digit d against as many train images of digit d
+  (400) samples asked for digit d against as many train images of digit d
   (real:<split> sources use their labels), which says which digits it misses.
 - Facades (a model with `translate`, or `real:facades-test`): the 50 test
   label maps translated in the paper's test mode (dropout on, seed `--seed`)
@@ -45,9 +45,11 @@ from evaluation import knn_metrics
 from evaluation import sources
 from evaluation.results import run_command
 
-NUM_SAMPLES = 10_000
-NUM_REFERENCE = 10_000
-PER_CLASS_SAMPLES = 800  # fits the smallest class of the MNIST test split (892 fives)
+#: 5,000 against 5,000: the prdc package holds N x N distance matrices (three, 100 MB each at 5,000), and the
+#: cards' 5 draws of every entry stay within minutes of a shared CPU. Every row of a table uses these counts.
+NUM_SAMPLES = 5_000
+NUM_REFERENCE = 5_000
+PER_CLASS_SAMPLES = 400  # 5,000 samples split over the digits give 500 of each
 #: MNIST train[0:50000], the GAN paper's training split: the real manifold every MNIST row is measured against.
 REFERENCE_SPLIT = "train"
 REAL_PREFIX = "real:"
@@ -290,11 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("checkpoint", metavar="CKPT", help="an MNIST or facades model (.keras, zoo name, "
                         "NAME.weights.h5), a .npy of MNIST samples, real:test, real:validation or real:facades-test")
-    parser.add_argument("--num-samples", type=_positive, default=NUM_SAMPLES, help="MNIST samples (default 10000)")
+    parser.add_argument("--num-samples", type=_positive, default=NUM_SAMPLES, help="MNIST samples (default 5000)")
     parser.add_argument("--num-reference", type=_positive, default=NUM_REFERENCE,
-                        help="MNIST train images they are compared with (default 10000)")
+                        help="MNIST train images they are compared with (default 5000)")
     parser.add_argument("--per-class-samples", type=_positive, default=PER_CLASS_SAMPLES,
-                        help="samples per digit for a conditional model's per-digit rows (default 800)")
+                        help="samples per digit for a conditional model's per-digit rows (default 400)")
     parser.add_argument("--no-per-class", action="store_true", help="skip the per-digit rows")
     parser.add_argument("--no-check", action="store_true",
                         help="skip torch-fidelity's precision / recall (a few seconds)")

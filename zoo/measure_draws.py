@@ -53,13 +53,16 @@ def measure(name: str, metric: str, seeds: list[int], data_dir: str | None) -> d
         elif metric == "prdc":
             from evaluation.prdc import evaluate
 
-            result = evaluate(name, data_dir=data_dir, seed=seed, progress=False)
+            # torch-fidelity's precision / recall check on the first draw (it doubles the work of a draw)
+            result = evaluate(name, data_dir=data_dir, seed=seed, progress=False, check=seed == seeds[0])
             values = {key: result.scores[key] for key in ("precision", "recall", "density", "coverage")}
             settings = {"num_samples": result.num_samples, "num_reference": result.num_reference,
                         "reference": result.reference, "features": result.features, "pr_k": result.scores["pr_k"],
                         "dc_k": result.scores["dc_k"], "per_class_samples": result.per_class_samples,
                         "torch_fidelity_pr_disagreement_max": max(settings.get("torch_fidelity_pr_disagreement_max",
-                                                                               0.0), result.scores["pr_disagreement"])}
+                                                                               0.0), result.scores.get("pr_disagreement", 0.0)),
+                        "torch_fidelity_checked_seeds": settings.get("torch_fidelity_checked_seeds", [])
+                        + ([seed] if "pr_disagreement" in result.scores else [])}
             for c, row in enumerate(result.per_class or []):
                 if len(per_class) <= c:
                     per_class.append({})

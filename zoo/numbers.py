@@ -37,6 +37,11 @@ CARD_BEGIN, CARD_END = "<!-- zoo-numbers:begin -->", "<!-- zoo-numbers:end -->"
 TABLE_BEGIN, TABLE_END = "<!-- zoo-table:begin -->", "<!-- zoo-table:end -->"
 TABLE1_BEGIN, TABLE1_END = "<!-- table1:begin -->", "<!-- table1:end -->"
 TABLE1_CARD = os.path.join(ROOT, "zoo", "cards", "pix2pix-facades.md")
+PRDC_BEGIN, PRDC_END = "<!-- prdc:begin -->", "<!-- prdc:end -->"
+PRDC_KEYS = ("precision", "recall", "density", "coverage")
+#: the reference row of each domain's precision / recall table: real data against the same real train set.
+PRDC_REFERENCE = {"mnist": ("real-test.prdc-draws.json", "real MNIST test images (reference)"),
+                  "facades": ("real-facades-test.prdc-draws.json", "real facades test photos (reference)")}
 
 
 # ------------------------------------------------------------ readers (one per JSON kind)
@@ -77,6 +82,12 @@ def _draws(d: dict) -> dict:
     return out
 
 
+def _prdc(d: dict) -> dict:
+    out = _draws(d)
+    out.update(prdc_num_samples=d["settings"]["num_samples"], prdc_num_reference=d["settings"]["num_reference"])
+    return out
+
+
 def _table1_row(row: str):
     def read(d: dict) -> dict:
         if row not in d["rows"]:
@@ -96,16 +107,20 @@ def _table1_row(row: str):
 #: entry -> the JSON files its measured numbers come from, and how each is read.
 SOURCES = {
     "gan-mnist": [("gan-mnist.parzen.json", _parzen), ("gan-mnist.fidelity.json", _fidelity),
-                  ("gan-mnist.parzen-draws.json", _draws), ("gan-mnist.fidelity-draws.json", _draws)],
+                  ("gan-mnist.parzen-draws.json", _draws), ("gan-mnist.fidelity-draws.json", _draws),
+                  ("gan-mnist.prdc-draws.json", _prdc)],
     "dcgan-mnist": [("dcgan-mnist.parzen.json", _parzen), ("dcgan-mnist.fidelity.json", _fidelity)],
     "wgan-gp-mnist": [("wgan-gp-mnist.parzen.json", _parzen), ("wgan-gp-mnist.fidelity.json", _fidelity),
-                      ("wgan-gp-mnist.parzen-draws.json", _draws), ("wgan-gp-mnist.fidelity-draws.json", _draws)],
+                      ("wgan-gp-mnist.parzen-draws.json", _draws), ("wgan-gp-mnist.fidelity-draws.json", _draws),
+                      ("wgan-gp-mnist.prdc-draws.json", _prdc)],
     "cgan-mnist": [("cgan-mnist.parzen.json", _parzen), ("cgan-mnist.label_agreement.json", _label_agreement),
                    ("cgan-mnist.fidelity.json", _fidelity), ("cgan-mnist.parzen-draws.json", _draws),
                    ("cgan-mnist.label_agreement-draws.json", _draws),
-                   ("cgan-mnist.fidelity-draws.json", _draws)],
-    "pix2pix-facades": [("pix2pix-facades.paired.json", _paired), (TABLE1, _table1_row("L1+cGAN, 200 epochs"))],
-    "pix2pix-facades-l1": [("pix2pix-facades-l1.paired.json", _paired), (TABLE1, _table1_row("L1, 200 epochs"))],
+                   ("cgan-mnist.fidelity-draws.json", _draws), ("cgan-mnist.prdc-draws.json", _prdc)],
+    "pix2pix-facades": [("pix2pix-facades.paired.json", _paired), (TABLE1, _table1_row("L1+cGAN, 200 epochs")),
+                        ("pix2pix-facades.prdc-draws.json", _prdc)],
+    "pix2pix-facades-l1": [("pix2pix-facades-l1.paired.json", _paired), (TABLE1, _table1_row("L1, 200 epochs")),
+                           ("pix2pix-facades-l1.prdc-draws.json", _prdc)],
     "pix2pix-facades-cgan": [(TABLE1, _table1_row("cGAN, 200 epochs")), (TABLE1, _table1_row("cGAN, 75 epochs"))],
     "pix2pix-facades-gan": [(TABLE1, _table1_row("GAN (unconditioned D), 200 epochs")),
                             (TABLE1, _table1_row("GAN (unconditioned D), 75 epochs"))],
@@ -158,7 +173,7 @@ def headline(name: str, m: dict) -> str:
                      + (f"; draws {100 * m['label_agreement_draws_mean']:.2f}% +- "
                         f"{100 * m['label_agreement_draws_std']:.2f}%" if "label_agreement_draws_mean" in m else ""))
     if "fid" in m:
-        parts.append(f"MNIST-FID {m['fid']:.2f}, MNIST-IS {m['isc']:.2f}, KID {m['kid']:.1f}"
+        parts.append(f"MNIST-FID {m['fid']:.2f}, MNIST-IS {m['isc']:.2f}, KID x 1e3 {1e3 * m['kid']:.0f}"
                      + _draw_text(m, "fid", ".2f", "FID") + _draw_text(m, "isc", ".2f", "IS"))
     if "fcn_per_pixel_accuracy" in m:
         parts.append(f"FCN-score {m['fcn_per_pixel_accuracy']:.3f} / {m['fcn_per_class_accuracy']:.3f} / "
@@ -168,6 +183,11 @@ def headline(name: str, m: dict) -> str:
                      + (f", facades-FID {m['facades_fid']:.2f}" if "facades_fid" in m else ""))
     if "l1" in m:
         parts.append(f"test L1 {m['l1']:.3f}, PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}")
+    if "precision_draws_mean" in m:
+        parts.append("precision / recall / density / coverage "
+                     + " / ".join(f"{m[f'{k}_draws_mean']:.3f} +- {m[f'{k}_draws_std']:.3f}" for k in PRDC_KEYS)
+                     + f" (sd over {len(m['draw_seeds'])} seeded draws; {m['prdc_num_samples']} samples vs "
+                       f"{m['prdc_num_reference']} real train images)")
     return "; ".join(parts) if parts else "-"
 
 
@@ -204,6 +224,64 @@ def card_block(entries, numbers: dict) -> str:
                      f"| {paper_text(entry.paper_metrics)} |")
     lines += ["", CARD_END]
     return "\n".join(lines)
+
+
+def _prdc_cells(draws: dict) -> str:
+    return " | ".join(f"{draws[k]['mean']:.3f} +- {draws[k]['std']:.3f}" for k in PRDC_KEYS)
+
+
+def prdc_block(entries) -> str | None:
+    """A card's precision / recall / density / coverage table (its entries and the real reference row),
+    with per-digit recall and coverage for a conditional entry; None when no entry has been measured."""
+    measured_entries = [(e, _load(f"{e.name}.prdc-draws.json")) for e in entries]
+    measured_entries = [(e, d) for e, d in measured_entries if d is not None]
+    if not measured_entries:
+        return None
+    first = measured_entries[0][1]
+    settings = first["settings"]
+    domain = "facades" if "facade" in settings["features"] else "mnist"
+    reference_file, reference_label = PRDC_REFERENCE[domain]
+    lines = [PRDC_BEGIN, "",
+             f"Precision / recall (k = {settings['pr_k']}, Kynkaanniemi et al. 2019) and density / coverage "
+             f"(k = {settings['dc_k']}, Naeem et al. 2020) on {settings['features']} features: "
+             f"{settings['num_samples']} samples against {settings['reference']} (every row the same counts), "
+             f"mean +- sd over {len(first['seeds'])} seeded draws (seeds {first['seeds'][0]}-{first['seeds'][-1]}). "
+             "Generated by `python -m zoo.numbers` from `zoo/cards/results/*.prdc-draws.json` "
+             "(`python -m zoo.measure_draws NAME --metrics prdc`; `evaluation.prdc`).", "",
+             "| samples | precision | recall | density | coverage |", "|---|---|---|---|---|"]
+    for entry, d in measured_entries:
+        lines.append(f"| `{entry.name}` | {_prdc_cells(d['draws'])} |")
+    reference = _load(reference_file)
+    if reference is not None:
+        lines.append(f"| {reference_label} | {_prdc_cells(reference['draws'])} |")
+    worst = max(d["settings"]["torch_fidelity_pr_disagreement_max"] for _, d in measured_entries)
+    checked = sorted({s for _, d in measured_entries for s in d["settings"]["torch_fidelity_checked_seeds"]})
+    lines += ["", f"torch-fidelity's precision / recall on the same features (draws of seed "
+                  f"{', '.join(map(str, checked))}) agree with the prdc package's to {worst:.1g} (largest difference)."]
+    for entry, d in measured_entries:
+        if d.get("per_class"):
+            ref = reference.get("per_class") if reference else None
+            count = d["settings"]["per_class_samples"]
+            lines += ["", f"Per digit (`{entry.name}`: {count} samples asked for the digit against {count} train "
+                          "images of it; the reference row: as many real test images of the digit):", "",
+                      "| | " + " | ".join(str(c) for c in range(len(d["per_class"]))) + " |",
+                      "|---|" + "---|" * len(d["per_class"])]
+            for key in ("recall", "coverage"):
+                lines.append(f"| {key} | " + " | ".join(f"{row[key]['mean']:.2f}" for row in d["per_class"]) + " |")
+                if ref:
+                    lines.append(f"| {key}, real test | " + " | ".join(f"{row[key]['mean']:.2f}" for row in ref)
+                                 + " |")
+    lines += ["", PRDC_END]
+    return "\n".join(lines)
+
+
+def _put_prdc_block(text: str, block: str | None, path: str) -> str:
+    """`text` with its precision / recall block replaced, or appended at the end when it has none."""
+    if block is None:
+        return text
+    if PRDC_BEGIN in text or PRDC_END in text:
+        return _replace_block(text, PRDC_BEGIN, PRDC_END, block, path)
+    return text.rstrip("\n") + "\n\n## Precision, recall, density, coverage\n\n" + block + "\n"
 
 
 def table1_markdown(result: dict) -> str:
@@ -252,6 +330,7 @@ def expected_files() -> dict[str, str]:
     for path, entries in cards.items():
         with open(path) as f:
             files[path] = _replace_block(f.read(), CARD_BEGIN, CARD_END, card_block(entries, numbers), path)
+        files[path] = _put_prdc_block(files[path], prdc_block(entries), path)
     table1 = _load(TABLE1)
     if table1 is not None:
         block = f"{TABLE1_BEGIN}\n{table1_markdown(table1)}\n{TABLE1_END}"
