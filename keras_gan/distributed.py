@@ -157,12 +157,20 @@ def process_local_view(model) -> Iterator[None]:
     (networks, optimizers, seed and metric states) holds this process's own copy, and
     no distribution is set, so new models and arrays are local too. On leaving,
     the replicated arrays are put back unchanged: whatever was assigned inside
-    is dropped (it was this process's alone). Outside such a job this does nothing.
+    is dropped (it was this process's alone). On PyTorch every rank holds its own copy already;
+    inside this block no collective is called (synchronized batch norm takes this process's
+    statistics: `torch_collectives.computing_alone`). Elsewhere this does nothing.
     """
     import keras
 
     from keras_gan import compat
 
+    if keras.backend.backend() == "torch":  # every rank holds its own copy: only collectives to avoid
+        from keras_gan.backend import torch_collectives
+
+        with torch_collectives.computing_alone():
+            yield
+        return
     if keras.backend.backend() != "jax":
         yield
         return

@@ -72,6 +72,40 @@ def _replica_dropout_masks(keras, tf, strategy, data) -> dict:
             **folded}
 
 
+def _batch_norm_probe(keras, strategy=None) -> dict:
+    """One training call of `keras_gan.layers.BatchNormalization` (momentum 0.5), synchronized or
+    not, on 4 images (one per device) with different means and scales: outputs and moving statistics."""
+    import keras_gan
+
+    rng = np.random.default_rng(5)
+    images = (rng.normal(size=(DEVICES, 4, 4, 3)) * rng.uniform(0.5, 3, (DEVICES, 1, 1, 3))
+              + rng.uniform(-2, 2, (DEVICES, 1, 1, 3))).astype("float32")
+    out = {"bn_images": images}
+    for name, synchronized in (("sync", True), ("local", False)):
+        if strategy is None:  # JAX: the batch sharded over the devices as fit shards it
+            layer = keras_gan.layers.BatchNormalization(momentum=0.5, synchronized=synchronized)
+            distribution = keras.distribution.distribution()
+            x = keras.distribution.distribute_tensor(images, distribution.get_data_layout(images.shape))
+            outputs = keras.ops.convert_to_numpy(layer(x, training=True))
+        else:  # TensorFlow: each replica calls the layer on its image, as a strategy step does
+            import tensorflow as tf
+
+            with strategy.scope():
+                layer = keras_gan.layers.BatchNormalization(momentum=0.5, synchronized=synchronized)
+                layer.build(images.shape)
+
+            def replica_call():
+                index = tf.distribute.get_replica_context().replica_id_in_sync_group
+                return layer(tf.gather(tf.constant(images), [index]), training=True)
+
+            results = strategy.experimental_local_results(tf.function(lambda: strategy.run(replica_call))())
+            outputs = np.concatenate([np.asarray(r) for r in results])
+        out[f"bn_{name}_outputs"] = np.asarray(outputs)
+        out[f"bn_{name}_moving_mean"] = np.asarray(keras.ops.convert_to_numpy(layer.moving_mean))
+        out[f"bn_{name}_moving_variance"] = np.asarray(keras.ops.convert_to_numpy(layer.moving_variance))
+    return out
+
+
 def run(distributed: bool) -> dict:
     import keras
 
@@ -90,6 +124,8 @@ def run(distributed: bool) -> dict:
             out["data_axes"] = np.array([str(a) for a in layout.axes])
             out["weight_devices"] = np.array(len(gan.generator.weights[0].value.sharding.device_set))
         history = gan.fit(data, batch_size=32, epochs=1, verbose=0, shuffle=False)
+        if distributed:
+            out.update(_batch_norm_probe(keras))
     else:
         import tensorflow as tf
 
@@ -102,6 +138,7 @@ def run(distributed: bool) -> dict:
         history = gan.fit(data, batch_size=32, epochs=1, verbose=0, shuffle=False)
         if distributed:
             out.update(_replica_dropout_masks(keras, tf, strategy, data))
+            out.update(_batch_norm_probe(keras, strategy))
     for name, values in history.history.items():
         out[f"log_{name}"] = np.array(values[-1])
     for i, v in enumerate(gan.weights):

@@ -68,3 +68,24 @@ def test_each_replica_draws_its_own_dropout_masks(runs):
             assert (masks[i] != masks[j]).mean() > 0.3, (i, j)  # independent halves differ in ~half
     assert 0.3 < masks.mean() < 0.7
     assert int(multi["streams_folded"]) >= 1 and not bool(multi["latent_stream_folded"])
+
+
+def test_batch_norm_is_global_when_synchronized_and_per_replica_when_not(runs):
+    """`keras_gan.layers.BatchNormalization` on 4 images, one per device (momentum 0.5): synchronized,
+    the global batch's statistics (SyncBatchNorm); not, each replica's own (the reference's --norm
+    batch: each image alone), and the moving averages follow replica 0's, on both backends (JAX
+    splits its global program's batch into the replicas' shards). Against numpy."""
+    _, multi = runs
+    images = multi["bn_images"]
+    eps, n = 1e-3, images[0].size // images.shape[-1]  # Keras' epsilon; values per channel per image
+    mean, var = images.mean((0, 1, 2)), images.var((0, 1, 2))
+    np.testing.assert_allclose(multi["bn_sync_outputs"], (images - mean) / np.sqrt(var + eps), atol=2e-5)
+    np.testing.assert_allclose(multi["bn_sync_moving_mean"], 0.5 * mean, rtol=1e-5, atol=1e-6)
+    total = n * len(images)
+    np.testing.assert_allclose(multi["bn_sync_moving_variance"], 0.5 + 0.5 * var * total / (total - 1), rtol=1e-5)
+    own_mean, own_var = images.mean((1, 2), keepdims=True), images.var((1, 2), keepdims=True)
+    np.testing.assert_allclose(multi["bn_local_outputs"], (images - own_mean) / np.sqrt(own_var + eps), atol=2e-5)
+    np.testing.assert_allclose(multi["bn_local_moving_mean"], 0.5 * own_mean[0].ravel(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(multi["bn_local_moving_variance"], 0.5 + 0.5 * own_var[0].ravel() * n / (n - 1),
+                               rtol=1e-5)
+    assert np.abs(multi["bn_local_outputs"] - multi["bn_sync_outputs"]).max() > 0.1  # the two differ

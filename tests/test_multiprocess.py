@@ -3,8 +3,9 @@
 Each backend through its own engine (see `tests/multiprocess_worker.py`):
 torch.distributed (gloo), JAX multi-process `keras.distribution`, TensorFlow
 MultiWorkerMirroredStrategy. 2 steps of a GAN and of a Pix2Pix (U-Net with
-synchronized BatchNorm): losses and every weight, moving statistics included,
-match a single process to 1e-4, and both processes hold the same state.
+synchronized BatchNorm, one image per process against one process on batches
+of 2): losses and every weight, moving statistics included, match a single
+process to 1e-4, and both processes hold the same state.
 """
 
 import os

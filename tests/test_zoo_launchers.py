@@ -238,3 +238,82 @@ def test_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_d
     assert job.keys() == one.keys() and len(one) >= 10
     for name in one:
         np.testing.assert_allclose(job[name], one[name], atol=1e-5, err_msg=name)
+
+
+def test_replica_batches_give_each_process_whole_batches_of_the_per_replica_dataset():
+    """pix2pix's batch of 1 cannot be split: process r of N takes batch j*N + r of global step j, from
+    its own copy of the dataset; joined, the N batches are the global batch (TF workers, and the
+    one-process run). Orders follow (seed, epoch), so a fresh copy told the epoch (a resume) agrees."""
+    from keras_gan.datasets import ReplicaBatches
+
+    x, y = np.arange(22).reshape(11, 2), np.arange(11)
+    per_replica = lambda: EpochShuffledArrays(x, y, batch_size=2, seed=3)  # 5 full batches, 1 ragged
+    parts = [ReplicaBatches(per_replica(), 2, r) for r in range(2)]
+    whole = ReplicaBatches(per_replica(), 2)
+    assert len(whole) == len(parts[0]) == len(parts[1]) == 2  # whole global steps, the ragged batch left out
+    seen = []
+    for epoch in (0, 1):
+        for dataset in [whole, *parts]:
+            dataset.epoch = epoch
+        reference = per_replica()
+        reference.epoch = epoch
+        for step in range(2):
+            for r in range(2):
+                np.testing.assert_array_equal(parts[r][step][0], reference[2 * step + r][0])
+            joined = [np.concatenate([p[step][k] for p in parts]) for k in (0, 1)]
+            np.testing.assert_array_equal(joined[0], whole[step][0])
+            np.testing.assert_array_equal(joined[1], whole[step][1])
+            assert whole[step][0].shape == (4, 2)
+        seen.append(np.concatenate([whole[s][1] for s in range(2)]))
+    assert not np.array_equal(seen[0], seen[1])  # a new order each epoch
+    parts[0].on_epoch_end()
+    assert parts[0].epoch == parts[0].dataset.epoch == 2
+    with pytest.raises(ValueError, match="not one per process for 6 processes"):
+        ReplicaBatches(per_replica(), 6)
+    with pytest.raises(ValueError, match=r"index must be None \(global batches\) or in \[0, 2\)"):
+        ReplicaBatches(per_replica(), 2, 2)
+    with pytest.raises(ValueError, match="needs a keras.utils.PyDataset that orders itself"):
+        ReplicaBatches(x, 2, 0)
+
+
+@one_pass("jax", "argument checks, no model")
+def test_norm_is_for_pix2pix_and_a_resume_must_keep_it(tmp_path, capsys):
+    from zoo import train
+
+    with pytest.raises(SystemExit):
+        train.parse_args(["gan-mnist", "--norm", "batch"])
+    assert "--norm applies to the pix2pix recipes' batch norm; gan-mnist has none" in capsys.readouterr().err
+    assert train.parse_args(["pix2pix-facades", "--norm", "batch"]).norm == "batch"
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"limit": 4, "seed": 0}))  # written before --norm: synchronized then
+    restored = object()
+    assert train._run_settings_mismatch(str(run), restored, {"limit": 4, "seed": 0, "norm": "syncbatch"}) is None
+    said = train._run_settings_mismatch(str(run), restored, {"limit": 4, "seed": 0, "norm": "batch"})
+    assert "--norm syncbatch (now batch)" in said
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torchrun: the torch pass (JAX and TensorFlow "
+                    "compile the 256x256 networks for minutes on CI's CPUs; run by hand, README)")
+def test_pix2pix_trains_one_image_per_process_under_torchrun(tmp_path, data_dir):
+    """The README's `torchrun ... zoo.train pix2pix-facades`: 4 pairs on 2 processes are 2 global
+    steps of 2 images (one per process); process 0 alone writes, and its sample grid, translated
+    alone with synchronized batch norm, calls no collective (it used to wait for the other rank,
+    which had left the job)."""
+    out, scratch = tmp_path / "run", tmp_path / "tmp"
+    scratch.mkdir()
+    arguments = ["pix2pix-facades", "--limit", "4", "--no-eval", "--score-every", "5"]
+    env = dict(os.environ, PYTHONPATH=REPO, TMPDIR=str(scratch), KERAS_GAN_DATA_DIR=str(data_dir))
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                           "--master-port", free_local_ports(1)[0], "-m", "zoo.train", *arguments,
+                           "--epochs", "1", "--out", str(out)], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    norm = "syncbatch"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["global_batch_size"] == 2 and summary["norm"] == norm
+    assert summary["optimizer_iterations"] == {"d": 2, "g": 2}  # 4 pairs / 2 per global step
+    assert json.loads((out / "run.json").read_text())["norm"] == norm
+    assert (out / "samples" / "samples_epoch_001.png").is_file()
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 2
+    assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]

@@ -72,6 +72,10 @@ class Recipe:
     from_folder: bool = False
     #: (data) -> the architecture dict its export carries (keras_gan.folder_models), for folder recipes.
     architecture: Callable | None = None
+    #: True: `batch_size` is each process's batch and a job of N processes trains on global batches
+    #: of N x batch_size (pix2pix: one image per process, as its reference's data-parallel runs);
+    #: False: `batch_size` is the global batch, split over the processes.
+    per_replica_batch: bool = False
 
 
 # ------------------------------------------------------------------ gan-mnist
@@ -239,6 +243,7 @@ def _pix2pix_recipe(name):
         evaluate=paired_test_metrics,
         evaluate_command=f"python -m evaluation.paired {name} --split test",
         keep="last",  # the paper reports its final model; validation L1 is logged only
+        per_replica_batch=True,  # a batch of 1 per process under the launchers (global: processes x 1)
         score_name="val_minus_l1",
         deviations=(() if name.endswith("-paper") else (
             "Network width: ngf = ndf = 16 instead of 64 (the paper's U-Net is 54 M parameters, "

@@ -14,8 +14,10 @@ Several processes (one per device or machine) run it under their engine's launch
 `torchrun --nproc-per-node 2 -m zoo.train gan-mnist` (PyTorch: torch unless
 another backend is named), the
 KERAS_DISTRIBUTION_* variables (JAX) or TF_CONFIG (TensorFlow) on every
-process. The global batch is split over the processes and process 0 alone
-writes (README: "Several devices and machines").
+process. The global batch is split over the processes (pix2pix: each process
+trains on its own batch of 1, the global batch is processes x 1, and `--norm`
+picks synchronized or per-process batch norm) and process 0 alone writes
+(README: "Several devices and machines").
 
 What it writes under --out:
   backup/            the run's state after its last two epochs (model, both
@@ -40,7 +42,7 @@ What it writes under --out:
   card.md            a model card with all of the above and the paper's numbers.
   generator_average.json  the --generator-ema momentum, when given: a resume
                      must repeat it (the average is part of G's optimizer state).
-  run.json           the --limit and --seed the run started with.
+  run.json           the --limit and --seed (and pix2pix's --norm) the run started with.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ def parse_args(argv=None):
     p.add_argument("--initial-epoch", type=int, default=0,
                    help="epochs the --init-from weights were already trained for (the run counts on "
                         "from there to --epochs)")
+    p.add_argument("--norm", choices=NORMS, default=None,
+                   help="pix2pix's batch norm under several processes (the reference's --norm): "
+                        "'syncbatch' (default) takes statistics over the global batch, so N processes "
+                        "train as one process on it; 'batch' normalises each process's own batch (with "
+                        "one image per process: each image alone, as the paper's batch-1 training). "
+                        "One process: the same either way. A resume must keep it")
     p.add_argument("--generator-ema", type=float, default=None, metavar="MOMENTUM",
                    help="also keep an exponential moving average of the generator's weights "
                         "(e.g. 0.9999) and score, sample and export it instead of the last "
@@ -112,6 +120,8 @@ def parse_args(argv=None):
         p.error("--initial-epoch needs --init-from: the epochs must have trained some weights")
     if args.init_from not in (None, "pretrained") and not os.path.isfile(args.init_from):
         p.error(f"--init-from {args.init_from}: no such file (give a .weights.h5 export or 'pretrained')")
+    if args.norm is not None and not RECIPES[args.name].per_replica_batch:
+        p.error(f"--norm applies to the pix2pix recipes' batch norm; {args.name} has none to choose")
     if args.generator_ema is not None and not 0.0 < args.generator_ema < 1.0:
         p.error(f"--generator-ema {args.generator_ema}: the momentum must be in (0, 1), e.g. 0.9999")
     folder_recipes.check_folder_arguments(p, args)
@@ -147,6 +157,8 @@ def _under_torchrun(environ) -> bool:
 
 
 BACKENDS = ("jax", "tensorflow", "torch")
+#: pix2pix's batch norm choices under several processes (the reference's --norm), and the default.
+NORMS, DEFAULT_NORM = ("syncbatch", "batch"), "syncbatch"
 
 
 def resolve_backend(flag: str | None, environ) -> tuple[str | None, str]:
@@ -222,7 +234,7 @@ def main(argv=None) -> int:
         return 2
     job = distributed.initialize()  # joins the torchrun / JAX / TF_CONFIG job, if any
     world, rank = job.processes, job.index
-    if world > 1 and recipe.batch_size % world:
+    if world > 1 and not recipe.per_replica_batch and recipe.batch_size % world:
         print(f"error: {args.name}'s global batch of {recipe.batch_size} cannot be split over {world} "
               f"processes; run it on a number of processes that divides {recipe.batch_size}.", file=sys.stderr)
         return 2
@@ -239,7 +251,11 @@ def main(argv=None) -> int:
         return 2
     seed = recipe.seed if args.seed is None else args.seed
     run_path = os.path.join(out, "run.json")
-    changed = _run_settings_mismatch(run_path, restored, {"limit": args.limit, "seed": seed})
+    norm = args.norm or DEFAULT_NORM
+    settings = {"limit": args.limit, "seed": seed}
+    if recipe.per_replica_batch:
+        settings["norm"] = norm
+    changed = _run_settings_mismatch(run_path, restored, settings)
     if changed:  # checked before anything is written
         print(f"error: {changed}", file=sys.stderr)
         return 2
@@ -268,9 +284,16 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     if world > 1 and not hasattr(x, "shape"):
-        print(f"error: {args.name} feeds a dataset, not arrays; zoo.train splits only arrays over processes.",
-              file=sys.stderr)
-        return 2
+        if not recipe.per_replica_batch:
+            print(f"error: {args.name} feeds a dataset, not arrays; zoo.train splits only arrays over "
+                  "processes.", file=sys.stderr)
+            return 2
+        try:  # whole per-replica batches (one image each for pix2pix); TF's strategy splits global ones
+            x = datasets.ReplicaBatches(x, world, None if job.strategy is not None else rank)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        steps_per_epoch = len(x)
     if hasattr(x, "shape"):  # arrays: batches in an order keyed on (seed, epoch), so a resume is exact
         x, y = datasets.EpochShuffledArrays(x, y, batch_size=recipe.batch_size, seed=seed,
                                             shard=(rank, world) if world > 1 and job.strategy is None
@@ -283,12 +306,12 @@ def main(argv=None) -> int:
     initial_epoch = args.initial_epoch if warm_start else 0  # a backup sets its own epoch
     if rank > 0:  # only process 0 writes; the others follow its state
         return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
-                                    source if warm_start else None, initial_epoch, job.strategy)
+                                    source if warm_start else None, initial_epoch, job.strategy, norm)
     os.makedirs(out, exist_ok=True)
     if recipe.from_folder and restored is None:  # what a resume must repeat (checked above)
         folder_recipes.record_options(out, args)
     if restored is None:
-        _write_json(run_path, {"limit": args.limit, "seed": seed})
+        _write_json(run_path, settings)
     else:  # epochs recorded after the restored backup are run again: drop their records first
         _rewind_records(out, recipe.score_name, restored.epoch)
         print(f"resuming from {os.path.dirname(restored.weights_path)} (after epoch {restored.epoch})",
@@ -296,7 +319,7 @@ def main(argv=None) -> int:
     if args.generator_ema is not None:
         _write_json(average_path, {"momentum": args.generator_ema})
     model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema,
-                          source if warm_start else None, initial_epoch, job.strategy)
+                          source if warm_start else None, initial_epoch, job.strategy, norm)
     if warm_start:
         del source
         print(f"warm start: {args.init_from} (trained {args.initial_epoch} epochs); "
@@ -371,6 +394,8 @@ def main(argv=None) -> int:
         "backend": keras.backend.backend(),
         "epochs": epochs,
         "batch_size": recipe.batch_size,
+        "global_batch_size": recipe.batch_size * world if recipe.per_replica_batch else recipe.batch_size,
+        **({"norm": norm} if recipe.per_replica_batch else {}),
         "wall_time_s": round(previous + time.time() - start, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         "keep": recipe.keep,
@@ -402,20 +427,24 @@ def main(argv=None) -> int:
 
 
 def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: float | None,
-                  source=None, initial_epoch: int = 0, strategy=None):
+                  source=None, initial_epoch: int = 0, strategy=None, norm: str = "syncbatch"):
     """The recipe's model, built from `seed` and compiled (with G's moving average if asked), and
     warm-started from `source`'s networks after `initial_epoch` epochs if given: the same on
     every process of a job (a JAX job's processes must each assign the same values). On a
-    TF_CONFIG job it is built under the job's `strategy`."""
+    TF_CONFIG job it is built under the job's `strategy`. `norm` "batch" turns the pix2pix
+    networks' synchronized batch norm off (`--norm`)."""
     import contextlib
 
     import keras
 
+    from keras_gan.layers.batch_norm import set_synchronized
     from keras_gan.models import reset_generator_average, with_generator_average
 
     keras.utils.set_random_seed(seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = recipe.build(data)
+        if recipe.per_replica_batch:
+            set_synchronized(model, norm == "syncbatch")
         recipe.compile(model, steps_per_epoch)
         if generator_ema is not None:
             with_generator_average(model, generator_ema)
@@ -428,7 +457,8 @@ def _recipe_model(recipe, data, seed: int, steps_per_epoch: int, generator_ema: 
 
 
 def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: int, epochs: int,
-                         backup_dir: str, rank: int, source, initial_epoch: int, strategy=None) -> int:
+                         backup_dir: str, rank: int, source, initial_epoch: int, strategy=None,
+                         norm: str = "syncbatch") -> int:
     """A process other than 0 of a torchrun, JAX or TF_CONFIG job: train in step with process 0, write nothing
     to --out.
 
@@ -450,7 +480,7 @@ def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: 
         if os.path.isdir(backup_dir):
             shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
         model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema, source, initial_epoch,
-                              strategy)
+                              strategy, norm)
         del source
         model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
                   callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)
@@ -517,6 +547,8 @@ def _run_settings_mismatch(run_path: str, restored, settings: dict) -> str | Non
     if restored is None or not os.path.isfile(run_path):
         return None
     recorded = _read_json(run_path)
+    # runs from before --norm existed had synchronized batch norm, the default
+    recorded.setdefault("norm", DEFAULT_NORM)
     changed = [f"--{key} {recorded.get(key)} (now {value})" for key, value in settings.items()
                if recorded.get(key) != value]
     if not changed:

@@ -9,12 +9,35 @@ statistics taken over the global batch (`global_moments`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
+
+_alone = [0]  # depth of `computing_alone` blocks
 
 
 def distributed() -> bool:
-    """Whether this process is one rank of a `torch.distributed` job (e.g. under `torchrun`)."""
-    return torch.distributed.is_available() and torch.distributed.is_initialized()
+    """Whether this process computes as one rank of a `torch.distributed` job (e.g. under
+    `torchrun`): joined, and not inside `computing_alone`."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized() and not _alone[0]
+
+
+@contextlib.contextmanager
+def computing_alone() -> Iterator[None]:
+    """Compute with no collective: one rank alone (process 0 scoring, sampling, saving).
+
+    Why: a collective waits for every rank, and the others are not computing
+    with this one: synchronized batch norm's all-reduce in a translation that
+    process 0 makes alone would wait forever, or fail once the others have
+    left the job. Inside, `distributed()` is False, so statistics are this
+    process's batch's (the `keras_gan.distributed.process_local_view` of torch).
+    """
+    _alone[0] += 1
+    try:
+        yield
+    finally:
+        _alone[0] -= 1
 
 
 def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -14,6 +14,7 @@ from keras_gan.datasets.image_folder import ImageFolderDataset
 from keras_gan.datasets.mnist import MNISTSplit, mnist
 from keras_gan.datasets.paths import DATA_DIR_ENV
 from keras_gan.datasets.paired_folder import PairedImageFolder, paired_layout
+from keras_gan.datasets.replica_batches import ReplicaBatches
 from keras_gan.datasets.shuffled import EpochShuffledArrays
 from keras_gan.datasets.toy import (
     count_covered_modes,
@@ -33,6 +34,7 @@ __all__ = [
     "ImageFolderDataset",
     "MNISTSplit",
     "PairedImageFolder",
+    "ReplicaBatches",
     "count_covered_modes",
     "facades",
     "facades_layout",
