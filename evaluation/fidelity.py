@@ -380,7 +380,8 @@ def compute_metrics(
 # ------------------------------------------------------------ command line
 _EXAMPLES = """\
 CKPT is a .keras file, a zoo name, a zoo export NAME.weights.h5, a .npy file of
-samples (N, 28, 28[, 1]),
+samples (N, 28, 28[, 1]), a folder of 28x28 grey sample images (PNG, and class
+sub-folders: what `python -m keras_gan.generate MODEL FOLDER -n 10000` writes),
 or one of the special names that reproduce the reference rows:
   real:test   real MNIST test images (also real:train, real:validation, real:full_train)
   noise       images of i.i.d. uniform [0, 1] pixels

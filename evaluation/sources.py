@@ -51,6 +51,11 @@ def is_samples_file(source: Any) -> bool:
     return _is_path_like(source) and os.fspath(source).lower().endswith(".npy")
 
 
+def is_image_folder(source: Any) -> bool:
+    """True for a folder of image files (e.g. written by `python -m keras_gan.generate`): samples."""
+    return _is_path_like(source) and os.path.isdir(os.fspath(source))
+
+
 def _is_keras_file(source: Any) -> bool:
     return _is_path_like(source) and os.fspath(source).lower().endswith(".keras")
 
@@ -95,9 +100,10 @@ def load_model(source: Any):
             raise SourceError("No source given: pass a model, a .keras file, a zoo name or a .npy file.")
         return source
     path = os.fspath(source)
-    if is_samples_file(path):
+    if is_samples_file(path) or is_image_folder(path):
         raise SourceError(
-            f"{path} is a .npy file of samples, not a model; use load_samples() for it."
+            f"{path} is a {'folder of images' if is_image_folder(path) else '.npy file'} of samples, not a "
+            "model; use load_samples() for it."
         )
     if _is_keras_file(path):
         return _load_keras_file(path)
@@ -213,6 +219,8 @@ def load_samples(
     value_range = _checked_range(value_range)
     if is_samples_file(source):
         return _samples_from_npy(os.fspath(source), num_samples, value_range)
+    if is_image_folder(source):
+        return _samples_from_folder(os.fspath(source), num_samples)
     model = load_model(source)
     shape = _sample_shape(model)
     if shape is not None:  # before generating anything
@@ -311,6 +319,46 @@ def _samples_from_npy(path: str, num_samples: int, value_range) -> np.ndarray:
     return as_unit_images(np.asarray(array[:num_samples]), path, value_range, plural=False)
 
 
+#: Image files a samples folder may hold (PNG is what keras_gan.generate writes).
+_FOLDER_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def _samples_from_folder(path: str, num_samples: int) -> np.ndarray:
+    """The first `num_samples` images of a folder (and its class sub-folders, one level), in
+    natural name order, read with Pillow as 8-bit images."""
+    import re
+
+    from PIL import Image
+
+    def natural(name: str):
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+
+    files = []
+    for entry in sorted(os.listdir(path), key=natural):
+        full = os.path.join(path, entry)
+        if os.path.isdir(full):
+            files += [os.path.join(full, name) for name in sorted(os.listdir(full), key=natural)
+                      if name.lower().endswith(_FOLDER_IMAGE_SUFFIXES)]
+        elif entry.lower().endswith(_FOLDER_IMAGE_SUFFIXES):
+            files.append(full)
+    if len(files) < num_samples:
+        raise SourceError(f"{path} holds {len(files)} images but {num_samples} samples were asked for; "
+                          "generate more (python -m keras_gan.generate) or ask for fewer (--num-samples).")
+    check_sample_memory(num_samples, 28 * 28 * 4, f"{path} (images)")
+    images = []
+    for file in files[:num_samples]:
+        try:
+            with Image.open(file) as image:
+                images.append(np.asarray(image.convert("L") if image.mode in ("1", "P", "LA") else image))
+        except (OSError, ValueError) as e:
+            raise SourceError(f"Cannot read {file}: {e}. The image is corrupt; write the samples again.") from e
+    shapes = {image.shape for image in images}
+    if len(shapes) > 1:
+        raise SourceError(f"The images in {path} differ in shape ({', '.join(map(str, sorted(shapes)))}); "
+                          "samples must all have one shape.")
+    return as_unit_images(np.stack(images), f"the images in {path}")
+
+
 def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0), plural: bool = True) -> np.ndarray:
     """Check and convert samples to float32 (N, 28, 28, 1) in [0, 1].
 
@@ -400,6 +448,8 @@ def describe(source: Any) -> str:
     """A short description of what is evaluated, for tables and JSON."""
     if is_samples_file(source):
         return f"samples file {os.fspath(source)}"
+    if is_image_folder(source):
+        return f"image folder {os.fspath(source)}"
     if _is_keras_file(source):
         return f"model file {os.fspath(source)}"
     if _is_weights_file(source):
@@ -418,7 +468,7 @@ def model_family(model_or_source: Any) -> str | None:
     file carries no model, so its family is unknown (None); a path or zoo name
     is loaded to look at the model.
     """
-    if is_samples_file(model_or_source):
+    if is_samples_file(model_or_source) or is_image_folder(model_or_source):
         return None
     model = load_model(model_or_source)
     if is_conditional(model):

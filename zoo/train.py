@@ -378,8 +378,11 @@ def main(argv=None) -> int:
     except BackupError as e:  # every saved state failed to load (the sha256s matched: rare)
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except datasets.DataFileError as e:  # a file went bad during training: the last backup stays the state
-        print(f"error: {e}", file=sys.stderr)
+    except Exception as e:  # a file went bad during training: the last backup stays the run's state
+        failure = getattr(x, "read_error", None) or getattr(getattr(x, "dataset", None), "read_error", None)
+        if failure is None and not isinstance(e, datasets.DataFileError):
+            raise
+        print(f"error: {failure or e}", file=sys.stderr)  # (on TensorFlow, tf.data wraps the error)
         return 2
     logged, logged_epochs = _logged_history(os.path.join(out, "history.csv"))
     if logged:  # every session of the run, at its real epochs (fit's history holds only this one)

@@ -116,6 +116,9 @@ class ImageFolderDataset(keras.utils.PyDataset):
         self.skipped: list[tuple[str, str]] = []
         self.skipped_reads = 0
         self._reported: set[str] = set()
+        #: the DataFileError a read during training raised (Keras' TensorFlow input pipeline wraps it
+        #: in a tf error of its own; zoo.train reports this one).
+        self.read_error: DataFileError | None = None
         self.class_names, folders = image_folder_layout(self.path)
         self.with_labels = bool(self.class_names) if with_labels is None else bool(with_labels)
         if self.with_labels and not self.class_names:
@@ -217,9 +220,10 @@ class ImageFolderDataset(keras.utils.PyDataset):
         except DataFileError as e:
             where = f"met at epoch {epoch + 1}, batch {index + 1}"
             if not self.skip_bad_files:
-                raise DataFileError(f"{e} ({where}.) Fix or remove the file and run the same command again: "
-                                    "training resumes from the last backup; or pass skip_bad_files=True "
-                                    "(--skip-bad-files) to skip bad files.") from e
+                self.read_error = DataFileError(
+                    f"{e} ({where}.) Fix or remove the file and run the same command again: training resumes "
+                    "from the last backup; or pass skip_bad_files=True (--skip-bad-files) to skip bad files.")
+                raise self.read_error from e
             first = str(e)
         for step in range(1, len(self.files)):  # the next readable image of the same class, in file order
             j = (i + step) % len(self.files)

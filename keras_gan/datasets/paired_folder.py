@@ -143,6 +143,9 @@ class PairedImageFolder(PairedBatches):
         #: how many reads during training met a bad file and served the next pair instead.
         self.skipped_reads = 0
         self._reported: set[str] = set()
+        #: the DataFileError a read during training raised (Keras' TensorFlow input pipeline wraps it
+        #: in a tf error of its own; zoo.train reports this one).
+        self.read_error: DataFileError | None = None
         self.pairs = self._scan(folder_a, folder_b, limit)
         self.channels = tuple(channels) if channels is not None else self._channels()
         if any(c not in (1, 3) for c in self.channels) or len(self.channels) != 2:
@@ -235,9 +238,10 @@ class PairedImageFolder(PairedBatches):
         except DataFileError as e:
             where = f"met at epoch {epoch + 1}, batch {index + 1}"
             if not self.skip_bad_files:
-                raise DataFileError(f"{e} ({where}.) Fix or remove the file and run the same command again: "
-                                    "training resumes from the last backup; or pass skip_bad_files=True "
-                                    "(--skip-bad-files) to skip bad files.") from e
+                self.read_error = DataFileError(
+                    f"{e} ({where}.) Fix or remove the file and run the same command again: training resumes "
+                    "from the last backup; or pass skip_bad_files=True (--skip-bad-files) to skip bad files.")
+                raise self.read_error from e
             first = str(e)
         for step in range(1, len(self.pairs)):  # the next readable pair in file order
             j = (i + step) % len(self.pairs)
