@@ -45,6 +45,21 @@ def test_synchronized_is_accepted_on_every_backend_and_round_trips():
                                rtol=1e-6, atol=1e-6)
 
 
+def test_set_synchronized_switches_every_batch_norm_of_a_network():
+    """`zoo.train --norm batch` turns the pix2pix networks' synchronized statistics off this way;
+    Keras' own layers are left alone, and the choice is what the network's config saves."""
+    from keras_gan import networks
+
+    generator = networks.unet_generator(16, levels=3, ngf=4)
+    ours = [l for l in generator._flatten_layers() if isinstance(l, layers.BatchNormalization)]
+    assert len(ours) == 3 and all(l.synchronize_statistics for l in ours)  # none on first, innermost, output
+    assert layers.set_synchronized(generator, False) == len(ours)
+    assert not any(l.synchronize_statistics or l.get_config()["synchronized"] for l in ours)
+    assert layers.set_synchronized(generator, True) == 3 and all(l.synchronize_statistics for l in ours)
+    assert layers.set_synchronized(keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization()]),
+                                   False) == 0
+
+
 def test_torch_fused_path_matches_the_generic_one():
     """On PyTorch a float32 training call runs torch's fused batch_norm; outputs, gradients and the
     moving averages must be those of the generic (Keras ops) path, the one TF and JAX run."""

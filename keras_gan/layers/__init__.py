@@ -1,7 +1,7 @@
 """Layers used by the papers' networks."""
 
-from keras_gan.layers.batch_norm import BatchNormalization
+from keras_gan.layers.batch_norm import BatchNormalization, set_synchronized
 from keras_gan.layers.conv import Conv2D, Conv2DTranspose
 from keras_gan.layers.maxout import Maxout
 
-__all__ = ["BatchNormalization", "Conv2D", "Conv2DTranspose", "Maxout"]
+__all__ = ["BatchNormalization", "Conv2D", "Conv2DTranspose", "Maxout", "set_synchronized"]
