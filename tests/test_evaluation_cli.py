@@ -75,6 +75,7 @@ def test_importing_the_package_and_its_command_lines_loads_no_framework():
     """So `--help` and argument errors answer at once, without starting Keras."""
     code = (
         "import sys, evaluation, evaluation.sources, evaluation.parzen, evaluation.paired, evaluation.label_agreement, evaluation.fcn_score\n"
+        "import evaluation.prdc, evaluation.prdc_features, evaluation.knn_metrics\n"
         "print(sorted(m for m in ('keras', 'tensorflow', 'torch', 'jax') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -82,7 +83,7 @@ def test_importing_the_package_and_its_command_lines_loads_no_framework():
 
 
 def test_help_shows_examples():
-    for module in ("evaluation.parzen", "evaluation.paired", "evaluation.label_agreement"):
+    for module in ("evaluation.parzen", "evaluation.paired", "evaluation.label_agreement", "evaluation.prdc"):
         done = run(module, "--help")
         assert done.returncode == 0 and "examples:" in done.stdout and "exit status 2" in done.stdout.lower()
 
