@@ -1,6 +1,18 @@
 """keras-gan: the adversarial-nets family for Keras 3 on TensorFlow, JAX and PyTorch."""
 
-from keras_gan import callbacks, datasets, distributed, layers, losses, networks, optimizers, theory, utils, zoo
+from keras_gan import (
+    callbacks,
+    datasets,
+    distributed,
+    folder_models,
+    layers,
+    losses,
+    networks,
+    optimizers,
+    theory,
+    utils,
+    zoo,
+)
 from keras_gan.layers import Maxout
 from keras_gan.models import (
     GAN,
@@ -26,6 +38,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "distributed",
+    "folder_models",
     "generator_average",
     "layers",
     "losses",

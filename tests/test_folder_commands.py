@@ -141,7 +141,7 @@ def test_bad_command_lines_exit_2_and_write_nothing(tmp_path, capsys):
 def test_a_file_gone_bad_mid_run_stops_it_and_the_fixed_run_resumes_bit_exactly(tmp_path, monkeypatch, capsys):
     """Issue 33 s5: a truncated file met in epoch 2 stops the run with one line naming it; the
     epoch-1 backup stays, and once the file is restored the same command ends as an uninterrupted run."""
-    from keras_gan.datasets import paired_folder
+    from zoo import training_callbacks
 
     data = _pairs(str(tmp_path / "pairs"))
     bad = os.path.join(data, "train", "1.png")
@@ -150,21 +150,21 @@ def test_a_file_gone_bad_mid_run_stops_it_and_the_fixed_run_resumes_bit_exactly(
     straight = str(tmp_path / "straight")
     assert _train([*args, "--out", straight]) == 0
 
-    original = paired_folder.PairedImageFolder.on_epoch_end
+    original = training_callbacks.RecipeGrid.on_epoch_end
 
-    def break_after_first_epoch(self):  # the file goes bad between epoch 1 and 2
-        original(self)
-        if self.epoch == 1:
+    def break_after_first_epoch(self, epoch, logs=None):  # the file goes bad at the end of epoch 1
+        original(self, epoch, logs)
+        if epoch == 0:
             image_folders.truncate(bad)
 
-    monkeypatch.setattr(paired_folder.PairedImageFolder, "on_epoch_end", break_after_first_epoch)
+    monkeypatch.setattr(training_callbacks.RecipeGrid, "on_epoch_end", break_after_first_epoch)
     run = str(tmp_path / "run")
     capsys.readouterr()
     assert _train([*args, "--out", run]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert bad in err[-1] and "epoch 2" in err[-1] and "resumes from the last backup" in err[-1]
     assert sorted(os.listdir(os.path.join(run, "backup"))) == ["epoch-000001"]
-    monkeypatch.setattr(paired_folder.PairedImageFolder, "on_epoch_end", original)
+    monkeypatch.setattr(training_callbacks.RecipeGrid, "on_epoch_end", original)
     open(bad, "wb").write(good_bytes)  # fixed
     assert _train([*args, "--out", run]) == 0
     name = "export/pix2pix-folder.weights.h5"

@@ -7,6 +7,7 @@ from keras_gan.networks.conditional_mlp import (
     conditional_mnist_generator,
 )
 from keras_gan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from keras_gan.networks.image_dcgan import image_discriminator, image_generator
 from keras_gan.networks.mnist_mlp import (
     MNIST_SHAPE,
     mnist_discriminator,
@@ -24,6 +25,8 @@ __all__ = [
     "conditional_mnist_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "image_discriminator",
+    "image_generator",
     "mlp_discriminator",
     "mlp_generator",
     "mnist_discriminator",
