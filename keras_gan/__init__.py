@@ -24,6 +24,7 @@ from keras_gan.models import (
     with_generator_average,
 )
 from keras_gan.backend import Step
+from keras_gan.export import export_generator
 from keras_gan.version import __version__
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "distributed",
+    "export_generator",
     "folder_models",
     "generator_average",
     "layers",
