@@ -45,7 +45,7 @@ def test_one_sha256_of_a_file(tmp_path):
     from keras_gan import resumable, zoo
     from keras_gan.utils import files
 
-    facades = importlib.import_module("keras_gan.datasets.facades")  # the package's `facades` is a function
+    image_files = importlib.import_module("keras_gan.datasets.image_files")  # reads facades' and your folders' files
 
     data = bytes(range(256)) * 10_000  # 2.5 MiB: more than one block
     path = tmp_path / "file.bin"
@@ -53,7 +53,7 @@ def test_one_sha256_of_a_file(tmp_path):
     expected = hashlib.sha256(data).hexdigest()
     assert files.sha256_of(str(path)) == files.sha256_of(path) == files.sha256_of(data) == expected
     assert files.sha256_of(memoryview(data)) == expected
-    assert zoo.sha256_of is zoo.weights.sha256_of is resumable.sha256_of is facades.sha256_of is files.sha256_of
+    assert zoo.sha256_of is zoo.weights.sha256_of is resumable.sha256_of is image_files.sha256_of is files.sha256_of
     # evaluation's: the same file's function (loaded without Keras when keras_gan was not imported yet)
     assert checkpoints.file_sha256.__code__.co_filename == files.sha256_of.__code__.co_filename
     assert checkpoints.file_sha256(path) == expected

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from keras_gan.datasets.idx import DataFileError
+from keras_gan.utils.files import sha256_of
 
 #: File name endings read as images (case-insensitive): those Pillow decodes without plug-ins and
 #: the pix2pix / CycleGAN repositories' `IMG_EXTENSIONS`.
@@ -122,8 +123,6 @@ def open_image(path: str, checksums: dict | None = None, shrink_to: int | None =
     antialiasing step before the final resize, and makes loading several times faster.
     """
     from PIL import Image, UnidentifiedImageError
-
-    from keras_gan.utils.files import sha256_of
 
     if not os.path.isfile(path):
         raise DataFileError(f"Image file not found: {path}")
