@@ -15,8 +15,10 @@ import numpy as np
 from keras_gan.demo import label_maps
 from keras_gan.demo.uploads import MAX_UPLOAD_BYTES, UploadError, read_upload, to_model_input
 
-#: The images the page shows are at least this wide (MNIST's 28 x 28 grids are scaled up, nearest neighbour).
+#: Sample grids are scaled up (nearest neighbour) until their longer side is at least this (MNIST is 28 x 28).
 MIN_SHOWN_WIDTH = 448
+#: Most samples one grid shows.
+MAX_SAMPLES = 100
 
 
 class Translator:
@@ -67,6 +69,8 @@ class Sampler:
         from keras_gan.utils.images import image_grid
 
         count = int(count)
+        if not 1 <= count <= MAX_SAMPLES:
+            raise ValueError(f"Ask for 1 to {MAX_SAMPLES} samples; got {count}.")
         if not self.conditional:
             images, cols = self.model.generate(count, seed=int(seed)), None
         elif label in (None, "", "all"):
@@ -74,10 +78,12 @@ class Sampler:
             labels = np.repeat(np.arange(len(self.class_names)), per_class)
             images, cols = self.model.generate(labels, seed=int(seed)), per_class
         else:
+            if label not in self.class_names:
+                raise ValueError(f"Unknown class {label!r}; pick one of {', '.join(self.class_names)} or 'all'.")
             index = self.class_names.index(label)
             images, cols = self.model.generate(np.full(count, index), seed=int(seed)), None
         grid = image_grid(images, cols=cols, value_range=self.value_range)
-        scale = max(1, MIN_SHOWN_WIDTH // grid.shape[1])
+        scale = max(1, -(-MIN_SHOWN_WIDTH // max(grid.shape[:2])))  # ceil: the longer side reaches it
         return np.kron(grid, np.ones((scale, scale) + (1,) * (grid.ndim - 2), np.uint8))
 
 
