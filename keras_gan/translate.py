@@ -6,7 +6,8 @@
 
 MODEL is a zoo name, a zoo export (NAME.weights.h5) or the export of a
 `python -m zoo.train pix2pix-folder` run (its architecture is inside the file).
-Every image of INPUT (any size; resized to the model's square input, bilinearly,
+Every image of INPUT (any size; resized to the model's square input, bilinearly -
+palette images, i.e. label maps, with nearest neighbour, as the facades were -
 and to its channels) gives OUTPUT/<same name>.png at the model's size. `--half
 A` or `B` takes that half of A|B pair images (a pix2pix data set's test/ folder;
 which half is the input: A for an AtoB model).
@@ -137,7 +138,8 @@ def translate_folder(model, inputs: list, output: str, mode: str = "paper", batc
             if half is not None:
                 w, h = image.size
                 image = image.crop((0, 0, w // 2, h) if half == "A" else (w // 2, 0, w, h))
-            array = resize(as_channels(image, channels), (width, height)).reshape(height, width, channels)
+            smooth = image.mode != "P"  # a palette image is a label map: nearest neighbour keeps its colours
+            array = resize(as_channels(image, channels), (width, height), smooth).reshape(height, width, channels)
             arrays.append(array.astype(np.float32) / 127.5 - 1.0)
         outputs = model.translate(np.stack(arrays), batch_size=len(arrays), mode=mode,
                                   seed=(seed + k) if mode == "paper" else None)

@@ -166,3 +166,17 @@ def test_a_file_gone_bad_during_training_is_named_or_skipped_deterministically(t
     assert skipping.skipped_reads == 1
     np.testing.assert_array_equal(skipping.batch(6, 0)[0], inputs)  # the same rule every time
     assert skipping.skipped_reads == 2
+
+
+def test_palette_label_maps_keep_their_colours_when_resized(tmp_path):
+    """A palette (mode P) image is a label map: resized with nearest neighbour, as the CMP facades."""
+    from PIL import Image
+
+    image_folders.two_folder_pairs(str(tmp_path), count=1, size=20)
+    classes = (np.arange(20)[:, None] // 7 + np.arange(20)[None, :] // 5) % 3
+    labels = Image.fromarray(classes.astype(np.uint8), "P")
+    labels.putpalette([0, 0, 170, 255, 255, 0, 170, 0, 0] + [0] * (256 * 3 - 9))
+    labels.save(tmp_path / "B" / "p0.png")
+    _, targets = PairedImageFolder(str(tmp_path), image_size=16, augment=False, shuffle=False)[0]
+    colours = {tuple(c) for c in np.rint((targets[0].reshape(-1, 3) + 1) * 127.5).astype(int)}
+    assert colours == {(0, 0, 170), (255, 255, 0), (170, 0, 0)}

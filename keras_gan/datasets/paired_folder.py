@@ -12,7 +12,8 @@ Layouts (`path` is what you pass; `split` is "train", "val" or "test"):
 
 Images may have any size and need not be square: each is resized to a square
 (pix2pix's `--preprocess resize_and_crop`: load_size x load_size, aspect ratio
-not kept), bilinearly. Grey images are served with 1 channel, others with 3
+not kept), bilinearly; palette images (label maps, as the CMP facades') with
+nearest neighbour, so that every pixel keeps a class colour. Grey images are served with 1 channel, others with 3
 (palette, alpha and 16-bit images converted), decided per side (A, B) over
 the whole split. `direction="AtoB"` makes A the input and B the target;
 "BtoA" the reverse. Order and jitter come from `(seed, epoch, batch index)`
@@ -224,8 +225,9 @@ class PairedImageFolder(PairedBatches):
             image_a, image_b = image.crop((0, 0, half, height)), image.crop((half, 0, width, height))
         else:
             image_a, image_b = open_image(a_info.path)[0], open_image(b_info.path)[0]
-        a = resize(as_channels(image_a, self.channels[0]), size)
-        b = resize(as_channels(image_b, self.channels[1]), size)
+        # palette images are label maps: nearest neighbour keeps their class colours (as the CMP facades)
+        a = resize(as_channels(image_a, self.channels[0]), size, smooth=image_a.mode != "P")
+        b = resize(as_channels(image_b, self.channels[1]), size, smooth=image_b.mode != "P")
         return a.reshape(size, size, self.channels[0]), b.reshape(size, size, self.channels[1])
 
     def read_pairs(self, indices, epoch, index):
