@@ -75,3 +75,13 @@ def test_sampler_grids_for_a_cgan_follow_the_class_and_the_seed():
         sampler.grid(seed=1, count=4, label="eleven")
     with pytest.raises(ValueError, match="Ask for 1 to 100 samples; got 0"):
         sampler.grid(seed=1, count=0)
+
+
+def test_the_command_refuses_an_unknown_model_in_one_line(capsys):
+    from keras_gan.demo.__main__ import main
+
+    assert main(["--model", "no-such-model"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 'no-such-model' is neither a file nor a zoo model") and err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        main(["--port", "70000"])
