@@ -224,6 +224,18 @@ def _feature_name(domain: str, features: str) -> str:
             else "facade segmenter bottleneck, spatial mean (256-d)")
 
 
+#: features of the fixed real photo sets, per (set, data_dir, features, weights): a process measuring
+#: several draws (zoo.measure_draws) computes the 300 train photos' features once, not once per draw.
+_PHOTO_FEATURES: dict[tuple, np.ndarray] = {}
+
+
+def _photo_features(which: str, photos, data_dir, features, inception_weights) -> np.ndarray:
+    key = (which, data_dir, features, inception_weights)
+    if key not in _PHOTO_FEATURES:
+        _PHOTO_FEATURES[key] = _features(photos(), "facades", features, inception_weights)
+    return _PHOTO_FEATURES[key]
+
+
 def _evaluate_facades(model, seed, data_dir, features, inception_weights, check, progress,
                       name: str = "real facades test photos") -> PRDCResult:
     from evaluation import paired
@@ -235,15 +247,15 @@ def _evaluate_facades(model, seed, data_dir, features, inception_weights, check,
                          "the split the segmenter was trained on; point --data-dir (or "
                          f"${datasets.DATA_DIR_ENV}) at the CMP data.")
     inputs, targets = datasets.facades("test", data_dir=data_dir, augment=False)
-    train_photos = to_uint8(datasets.facades("train", data_dir=data_dir, augment=False).targets)
-    if model is None:
-        photos = to_uint8(targets)
+    real = _photo_features("train", lambda: to_uint8(datasets.facades("train", data_dir=data_dir, augment=False).targets),
+                           data_dir, features, inception_weights)
+    if model is None:  # the real test photos: fixed, so every seed gives the same numbers
+        fake = _photo_features("test", lambda: to_uint8(targets), data_dir, features, inception_weights)
     else:
         photos = to_uint8(paired.translate_all(model, inputs, mode="paper", seed=seed, progress=progress))
-    real = _features(train_photos, "facades", features, inception_weights)
-    fake = _features(photos, "facades", features, inception_weights)
-    return PRDCResult(name, "facades", _feature_name("facades", features), int(seed), len(photos), len(train_photos),
-                      f"CMP facades train photos (all {len(train_photos)})", _scores(real, fake, check))
+        fake = _features(photos, "facades", features, inception_weights)
+    return PRDCResult(name, "facades", _feature_name("facades", features), int(seed), len(fake), len(real),
+                      f"CMP facades train photos (all {len(real)})", _scores(real, fake, check))
 
 
 # ----------------------------------------------------------------- command line
