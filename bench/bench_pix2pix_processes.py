@@ -8,9 +8,10 @@ networks (256x256 U-Net and 70x70 PatchGAN, ngf = ndf = 16, synchronized
 BatchNorm) with a batch of 1 per process, so 2 processes train on global
 batches of 2 (`keras_gan.distributed.initialize()`: torch.distributed gloo,
 JAX multi-process `keras.distribution`, TensorFlow MultiWorkerMirroredStrategy).
-Baseline: one process, batch 1, free to use every core; the 2 processes get
-one thread each. Reported: images per second of each (best of `--repeats`
-timed `fit`s of `--steps` steps, after a warm-up fit) and their ratio. Random
+Baselines: one process, batch 1, free to use every core, and one process of
+one thread, which is what each of the 2 processes gets. Reported: images per
+second of each (best of `--repeats` timed `fit`s of `--steps` steps, after a
+warm-up fit) and the 2 processes' ratio to each baseline. Random
 images in [-1, 1] (the speed does not depend on them). It prints the load
 before and after: on a shared machine the ratio is only as good as the load.
 """
@@ -67,7 +68,7 @@ def run_process(steps: int, repeats: int) -> dict:
 
 
 def measure_backend(backend: str, steps: int, repeats: int) -> dict:
-    """1 process (all cores) vs 2 processes (one thread each): images/s and the speed-up."""
+    """1 process (all cores; one thread) vs 2 processes (one thread each): images/s and the ratios."""
     command = [sys.executable, os.path.abspath(__file__), "--child", "--steps", str(steps), "--repeats", str(repeats)]
     base = dict(os.environ, KERAS_BACKEND=backend)
     for name in ("WORLD_SIZE", "TF_CONFIG", "KERAS_DISTRIBUTION_NUM_PROCESSES"):
@@ -79,6 +80,9 @@ def measure_backend(backend: str, steps: int, repeats: int) -> dict:
     single = subprocess.run(command, env=base, capture_output=True, text=True)
     if single.returncode:
         raise RuntimeError(f"{backend} single process failed:\n{single.stderr[-3000:]}")
+    threaded = subprocess.run(command, env={**base, **_one_thread()}, capture_output=True, text=True)
+    if threaded.returncode:
+        raise RuntimeError(f"{backend} single one-thread process failed:\n{threaded.stderr[-3000:]}")
     sys.path.insert(0, os.path.dirname(HERE))
     from keras_gan.distributed import free_local_ports
 
@@ -90,9 +94,11 @@ def measure_backend(backend: str, steps: int, repeats: int) -> dict:
         if proc.returncode:
             raise RuntimeError(f"{backend} 2 processes failed:\n{err[-3000:]}")
     one = last_row(single.stdout)["images_per_s"]
+    one_thread = last_row(threaded.stdout)["images_per_s"]
     two = last_row(outputs[0][0])["images_per_s"]
-    return {"backend": backend, "one_process": round(one, 3), "two_processes": round(two, 3),
-            "speedup": round(two / one, 2)}
+    return {"backend": backend, "one_process": round(one, 3), "one_thread": round(one_thread, 3),
+            "two_processes": round(two, 3), "speedup": round(two / one, 2),
+            "speedup_vs_one_thread": round(two / one_thread, 2)}
 
 
 def main() -> int:
@@ -112,9 +118,11 @@ def main() -> int:
         print(json.dumps(rows[-1]), "load:", os.getloadavg(), flush=True)
     print("load after:", os.getloadavg())
     print(f"\n{RECIPE} networks, 256x256, batch 1 per process, {args.steps} steps, best of {args.repeats}")
-    print("| backend | 1 process images/s | 2 processes images/s | speed-up |\n|---|---|---|---|")
+    print("| backend | 1 process | 1 process, 1 thread | 2 processes x 1 thread | ratio | ratio to 1 thread |\n"
+          "|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['one_process']} | {r['two_processes']} | {r['speedup']:.2f}x |")
+        print(f"| {r['backend']} | {r['one_process']} | {r['one_thread']} | {r['two_processes']} | "
+              f"{r['speedup']:.2f}x | {r['speedup_vs_one_thread']:.2f}x |")
     return 0
 
 
