@@ -297,6 +297,8 @@ def test_command_line_good_run_writes_json(tmp_path, data_dir):
     assert result["num_reference"] == 500 and result["kid_subset_size"] == 200
     assert result["fid"] >= 0 and 1.0 <= result["isc_mean"] <= 10.0
     assert f"{result['fid']:.4f}" in proc.stdout
+    # KID is printed x 1e3 and says so (the cards' and README's convention); the JSON keeps the raw value
+    assert f"KID x 1e3  {1e3 * result['kid_mean']:.1f} +- {1e3 * result['kid_std']:.1f}" in proc.stdout
 
 
 @one_pass("torch", "refused before any Keras model is built")
