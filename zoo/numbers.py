@@ -254,6 +254,11 @@ def prdc_block(entries) -> str | None:
     reference = _load(reference_file)
     if reference is not None:
         lines.append(f"| {reference_label} | {_prdc_cells(reference['draws'])} |")
+    if domain == "facades":
+        lines += ["", f"{settings['num_samples']} samples (the test label maps, translated with dropout on) against "
+                      f"{settings['num_reference']} photos: recall and coverage cannot approach 1 (a few dozen points "
+                      "cannot reach every train photo's neighbourhood); compare the rows with each other. The real "
+                      "test photos are a fixed set, so their row has no spread."]
     worst = max(d["settings"]["torch_fidelity_pr_disagreement_max"] for _, d in measured_entries)
     checked = sorted({s for _, d in measured_entries for s in d["settings"]["torch_fidelity_checked_seeds"]})
     lines += ["", f"torch-fidelity's precision / recall on the same features (draws of seed "
