@@ -95,3 +95,20 @@ def test_notebook_runs_in_fast_mode(name, data_dir, tmp_path, monkeypatch):
     displayed = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
                  if "image/png" in o.get("data", {})]
     assert displayed, f"{name} displayed no image"
+
+
+def test_theory_notebook_figures_are_committed_and_shown():
+    """The notebooks are committed without outputs, so a reader on the web sees no figure in them:
+    gan_theory's full run keeps each figure it shows in notebooks/figures/, and the README shows
+    every one (found from the notebook's own `show(fig, name)` calls, so a new figure needs both)."""
+    import re
+
+    source = "\n".join(cell.source for cell in _read("gan_theory").cells if cell.cell_type == "code")
+    names = re.findall(r'show\(fig, "([A-Za-z0-9_]+)"\)', source)
+    assert len(names) >= 8, names
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    for name in names:
+        path = f"notebooks/figures/gan_theory_{name}.png"
+        assert os.path.isfile(os.path.join(ROOT, path)), f"{path} is missing: run the notebook in full mode"
+        assert f"]({path})" in readme, f"the README does not show {path}"
