@@ -15,6 +15,7 @@ traceback. The committed files must carry no outputs.
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 import pytest
@@ -28,8 +29,12 @@ NOTEBOOKS = ("gan_mnist", "cgan_mnist", "pix2pix_facades", "evaluate_zoo", "gan_
 #: The pass each notebook runs in; every backend runs at least one.
 NOTEBOOK_BACKENDS = {"gan_mnist": "tensorflow", "pix2pix_facades": "tensorflow", "cgan_mnist": "jax",
                      "gan_theory": "jax", "evaluate_zoo": "torch"}
-#: The issue's budget for one notebook in fast mode on a CPU.
-TIME_LIMIT_S = 180
+#: The issue's budget for one notebook in fast mode on a CPU, in the kernel's own CPU seconds
+#: (user + system): unlike wall time, that does not grow when CI's three passes share 2 cores
+#: (evaluate_zoo took 210 s of wall time there for about half as much CPU).
+CPU_LIMIT_S = 180
+#: Wall-time limit per cell: only a guard against a hung kernel, generous for a loaded machine.
+CELL_TIMEOUT_S = 900
 
 
 def _read(name: str):
@@ -73,6 +78,12 @@ def test_notebooks_use_only_the_public_api():
         assert "keras_gan.src" not in source and "._" not in source.replace("__version__", ""), name
 
 
+def _children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished, reaped children (the kernels)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_in_fast_mode(name, data_dir, tmp_path, monkeypatch):
@@ -84,12 +95,14 @@ def test_notebook_runs_in_fast_mode(name, data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_GAN_DATA_DIR", data_dir)
     monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "tensorflow"))
     notebook = _read(name)
-    client = nbclient.NotebookClient(notebook, timeout=TIME_LIMIT_S, kernel_name="python3",
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                                      resources={"metadata": {"path": ROOT}})
-    start = time.time()
-    client.execute()
-    seconds = time.time() - start
-    assert seconds < TIME_LIMIT_S, f"{name} took {seconds:.0f} s in fast mode"
+    before, start = _children_cpu_seconds(), time.time()
+    client.execute()  # starts the kernel, runs every cell, shuts the kernel down and reaps it
+    cpu, wall = _children_cpu_seconds() - before, time.time() - start
+    print(f"{name}: {cpu:.0f} CPU s in the kernel, {wall:.0f} s wall, load {os.getloadavg()[0]:.1f}")
+    assert cpu > 1, "the kernel's CPU time was not counted (not reaped?): the budget would check nothing"
+    assert cpu < CPU_LIMIT_S, f"{name} used {cpu:.0f} CPU seconds in fast mode (budget {CPU_LIMIT_S})"
     pngs = [os.path.join(d, f) for d, _, files in os.walk(tmp_path / name) for f in files if f.endswith(".png")]
     assert pngs, f"{name} wrote no PNG"
     displayed = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
