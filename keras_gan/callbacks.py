@@ -10,9 +10,12 @@ from keras_gan.datasets.shuffled import DataEpoch  # noqa: F401 - public here
 from keras_gan.resumable import (  # noqa: F401 - public here
     BackupError,
     ResumableBackup,
+    TrainingStopped,
+    WriteFailed,
     backup_states,
     restorable_state,
 )
+from keras_gan.signals import stop_on_signals  # noqa: F401 - public here
 from keras_gan.utils.images import save_image_grid
 
 

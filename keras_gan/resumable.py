@@ -16,11 +16,27 @@ grids), so a resumed run never lacks an epoch in its records; a record
 written for an epoch whose backup never landed is rewritten when the epoch
 runs again (see `zoo.train`).
 
+Backups inside an epoch: `every_steps=N` and/or `every_minutes=T` also write
+the state after every N steps or T minutes (never at an epoch's last step,
+whose epoch backup follows). A run killed mid-epoch resumes after the last
+such step and ends bit-identical to an uninterrupted run: the state also holds
+the epoch's metric trackers (the logged means continue), the process-wide
+random states are restored just before the next step, and the data (a
+dataset that orders itself, fed through `AdversarialModel.fit`) starts at the
+next batch of that epoch (`keras_gan.datasets.shuffled.EpochWindow`). Inside
+`keras_gan.signals.stop_on_signals()`, a SIGTERM or SIGINT makes it write a
+backup after the step in flight and raise `TrainingStopped`.
+
+A write that fails (a full disk, a read-only folder, a quota) raises
+`WriteFailed` naming the state; the unfinished folder is removed, and the
+states written before stay as they were.
+
 Layout of `backup_dir`:
 
     epoch-000007/state.weights.h5   model, optimizers and seed-generator state
     epoch-000007/global_rng.npz     the process-wide random states (Python, numpy, torch)
-    epoch-000007/metadata.json      {"epoch": 7, "sha256": ..., "bytes": ...}
+    epoch-000007/metadata.json      {"epoch": 7, "batch": 0, "sha256": ..., "bytes": ..., "files": {...}}
+    epoch-000007-batch-000120/...   after 120 steps of epoch 8 (also metrics.npz: the trackers)
     epoch-000006/...                the previous good state (the fallback)
 
 Folders named `.writing-*` are unfinished writes and are ignored. A backup
@@ -43,17 +59,20 @@ import json
 import os
 import re
 import shutil
+import time
 import warnings
 
 import keras
-from keras_gan import compat
-from keras_gan.datasets.shuffled import DataEpoch  # noqa: F401 - public here too (keras_gan.callbacks)
+from keras_gan import compat, signals
+from keras_gan.datasets.shuffled import DataEpoch, resume_position  # noqa: F401 - DataEpoch: public here too (keras_gan.callbacks)
+from keras_gan.signals import TrainingStopped  # noqa: F401 - public here too (keras_gan.callbacks)
 from keras_gan.utils.files import sha256_of
 
 _STATE_FILE = "state.weights.h5"
 _RNG_FILE = "global_rng.npz"
 _METADATA_FILE = "metadata.json"
-_FOLDER = re.compile(r"^epoch-(\d{6})$")
+_METRICS_FILE = "metrics.npz"
+_FOLDER = re.compile(r"^epoch-(\d{6})(?:-batch-(\d{6}))?$")
 _WRITING_PREFIX = ".writing-"
 
 
@@ -61,14 +80,42 @@ class BackupError(RuntimeError):
     """A backup folder holds no state that can be restored."""
 
 
+class WriteFailed(RuntimeError):
+    """Writing a run's file failed (a full disk, a read-only folder, a quota): `what` was being
+    written, `error` is the `OSError`. Nothing half-written is left to be taken for a good state."""
+
+    def __init__(self, what: str, error: BaseException):
+        self.what, self.error = what, error
+        super().__init__(f"writing {what} failed: {describe_os_error(error)}")
+
+
+def describe_os_error(error: BaseException) -> str:
+    """'No space left on device (ENOSPC)' for an OSError with an errno, else its text."""
+    import errno as errno_module
+
+    code = getattr(error, "errno", None)
+    if isinstance(error, OSError) and code:
+        name = errno_module.errorcode.get(code, str(code))
+        said = error.strerror or os.strerror(code)
+        return f"{said} ({name})" + (f": {error.filename}" if getattr(error, "filename", None) else "")
+    return f"{type(error).__name__}: {error}"
+
+
 @dataclasses.dataclass(frozen=True)
 class BackupState:
-    """One saved state of a run: the epochs it finished, its weights file, and why it
-    cannot be used (None when its file is whole)."""
+    """One saved state of a run: the epochs it finished, its weights file, why it cannot be
+    used (None when its files are whole), and the steps of the next epoch it finished (0: the
+    state at an epoch's end)."""
 
     epoch: int
     weights_path: str
     problem: str | None = None
+    batch: int = 0
+
+    @property
+    def where(self) -> str:
+        """'after epoch 7', or 'after step 120 of epoch 8' (epochs counted from 1)."""
+        return f"after epoch {self.epoch}" if not self.batch else f"after step {self.batch} of epoch {self.epoch + 1}"
 
 
 def backup_states(backup_dir: str) -> list[BackupState]:
@@ -79,8 +126,9 @@ def backup_states(backup_dir: str) -> list[BackupState]:
     for name in os.listdir(backup_dir):
         match = _FOLDER.match(name)
         if match:
-            states.append(_check_state(os.path.join(backup_dir, name), int(match.group(1))))
-    states.sort(key=lambda state: -state.epoch)
+            states.append(_check_state(os.path.join(backup_dir, name), int(match.group(1)),
+                                       int(match.group(2) or 0)))
+    states.sort(key=lambda state: (-state.epoch, -state.batch))
     legacy = _legacy_state(backup_dir)
     if legacy is not None:
         states.append(legacy)
@@ -98,7 +146,7 @@ def restorable_state(backup_dir: str) -> BackupState | None:
     for state in states:
         if state.problem is None:
             return state
-    raise _no_whole_state(backup_dir, [f"epoch {s.epoch}: {s.problem}" for s in states])
+    raise _no_whole_state(backup_dir, [f"{s.where}: {s.problem}" for s in states])
 
 
 def _no_whole_state(backup_dir: str, problems: list[str]) -> BackupError:
@@ -110,28 +158,58 @@ def _no_whole_state(backup_dir: str, problems: list[str]) -> BackupError:
 
 class ResumableBackup(keras.callbacks.Callback):
     """Back up the model (weights, optimizer and random states) atomically after every epoch,
-    and restore the newest whole backup when `fit` starts.
+    and, if asked, every N steps or T minutes inside an epoch; restore the newest whole backup
+    when `fit` starts.
 
     Args:
         backup_dir: the folder of the states (created on the first save).
         keep: how many states to keep (>= 2, so a damaged newest one has a fallback).
         delete_on_finish: remove the folder when `fit` ends normally (Keras'
             `delete_checkpoint`); False lets a finished run be extended with more epochs.
+        every_steps: also back up after every `every_steps` steps inside an epoch.
+        every_minutes: also back up when `every_minutes` minutes have passed since
+            the last backup (checked after each step).
+
+    A backup inside an epoch needs data that can start mid-epoch on resume: a
+    dataset that orders itself (`EpochShuffledArrays`, `FacadesDataset`,
+    `PairedImageFolder`, ...) passed to an `AdversarialModel`'s `fit`; other
+    data is refused at the first step. Inside
+    `keras_gan.signals.stop_on_signals()` a SIGTERM or SIGINT makes it back up
+    after the step in flight and raise `TrainingStopped`.
     """
 
-    def __init__(self, backup_dir: str, keep: int = 2, delete_on_finish: bool = False):
+    def __init__(self, backup_dir: str, keep: int = 2, delete_on_finish: bool = False,
+                 every_steps: int | None = None, every_minutes: float | None = None):
         super().__init__()
         if not backup_dir:
             raise ValueError("backup_dir is empty: give the folder the run's backups go to.")
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 2:
             raise ValueError(f"keep must be an integer >= 2 (a fallback for a damaged state); got {keep!r}.")
+        if every_steps is not None and (isinstance(every_steps, bool) or not isinstance(every_steps, int)
+                                        or every_steps < 1):
+            raise ValueError(f"every_steps must be a positive integer or None; got {every_steps!r}.")
+        if every_minutes is not None and (isinstance(every_minutes, bool)
+                                          or not isinstance(every_minutes, (int, float)) or not every_minutes > 0):
+            raise ValueError(f"every_minutes must be a positive number or None; got {every_minutes!r}.")
         self.backup_dir = backup_dir
         self.keep = keep
         self.delete_on_finish = bool(delete_on_finish)
+        self.every_steps = every_steps
+        self.every_minutes = every_minutes
         self.restored_epoch: int | None = None
+        self.restored_batch: int = 0
+        self.last_state: BackupState | None = None  # the newest state this run wrote or restored
+        self._pending: str | None = None  # a mid-epoch state's folder, finished at the first step
+        self._epoch = 0
+        self._epoch_start = 0  # batches of the current epoch done before this fit (a resumed epoch)
+        self._done = 0  # batches of the current epoch done
+        self._saved_at = (0, 0, time.monotonic())  # (epoch, batch, clock) of the last backup
 
     # ------------------------------------------------------------- restore
     def on_train_begin(self, logs=None):
+        position = resume_position(self.model, reset=True)
+        self._pending = None
+        self._saved_at = (0, 0, time.monotonic())
         states = backup_states(self.backup_dir)
         if not states:
             return
@@ -149,64 +227,171 @@ class ResumableBackup(keras.callbacks.Callback):
                 except Exception as e:  # noqa: BLE001 - any unreadable file falls back to the older one
                     problem = f"{type(e).__name__}: {e}"
             if problem is None:
-                _restore_global_rng(os.path.join(os.path.dirname(state.weights_path), _RNG_FILE))
+                folder = os.path.dirname(state.weights_path)
+                if state.batch:  # trackers and random states: just before the next step
+                    self._pending = folder
+                    position.epoch, position.batch = state.epoch, state.batch
+                else:
+                    _restore_global_rng(os.path.join(folder, _RNG_FILE))
                 if failures:
                     warnings.warn(f"Skipped damaged backup state(s) ({'; '.join(failures)}); resuming from "
-                                  f"the one after epoch {state.epoch}.", stacklevel=2)
+                                  f"the one {state.where}.", stacklevel=2)
                 compat.set_initial_epoch(self.model, state.epoch)
-                self.restored_epoch = state.epoch
+                self.restored_epoch, self.restored_batch = state.epoch, state.batch
+                self.last_state = state
+                self._saved_at = (state.epoch, state.batch, time.monotonic())
                 return
-            failures.append(f"epoch {state.epoch}: {problem}")
+            failures.append(f"{state.where}: {problem}")
         raise _no_whole_state(self.backup_dir, failures)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = int(epoch)
+        self._epoch_start = self.restored_batch if self._pending and epoch == self.restored_epoch else 0
+        self._done = self._epoch_start
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._pending is None:
+            if batch == 0 and self._epoch_start == 0 and self._saves_mid_epoch() \
+                    and not resume_position(self.model).windows:
+                raise ValueError(
+                    "ResumableBackup(every_steps=..., every_minutes=...) backs up inside an epoch, which a "
+                    "resumed run can continue only on data that starts mid-epoch: a dataset that orders "
+                    "itself (EpochShuffledArrays, FacadesDataset, PairedImageFolder) given to an "
+                    "AdversarialModel's fit. Use one, or back up at epoch ends only.")
+            return
+        folder, self._pending = self._pending, None
+        if not resume_position(self.model).started:
+            raise BackupError(
+                f"The backup {folder} was written inside epoch {self.restored_epoch + 1} (after step "
+                f"{self.restored_batch}), and this fit's data cannot start there: resume it with the data it "
+                "was trained on, a dataset that orders itself (EpochShuffledArrays, FacadesDataset, "
+                "PairedImageFolder) given to an AdversarialModel's fit.")
+        values = _load_arrays(os.path.join(folder, _METRICS_FILE))
+        trackers = list(self.model.metrics_variables)
+        if len(values) != len(trackers):
+            raise BackupError(f"The backup {folder} holds {len(values)} metric values; this model has "
+                              f"{len(trackers)}: it was written by another model.")
+        for variable, value in zip(trackers, values):
+            variable.assign(value)
+        _restore_global_rng(os.path.join(folder, _RNG_FILE))
+
     # ---------------------------------------------------------------- save
+    def _saves_mid_epoch(self) -> bool:
+        return self.every_steps is not None or self.every_minutes is not None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._done = self._epoch_start + int(batch) + 1
+        stop = signals.stop_agreed()  # every process, every step: they must stop at the same one
+        steps = (self.params or {}).get("steps")
+        if steps is not None and self._done >= steps:
+            return  # the epoch's last step: its records and epoch backup come first (on_epoch_end)
+        if stop is None and not self._due():
+            return
+        folder = None
+        if self._pending is None and resume_position(self.model).windows:
+            folder = self._write_state(self._epoch, self._done)
+        elif stop is None:
+            return
+        if stop is not None:
+            raise TrainingStopped(stop, self._epoch if folder else self._saved_at[0],
+                                  self._done if folder else self._saved_at[1], folder or self._last_folder())
+
+    def _due(self) -> bool:
+        epoch, batch, clock = self._saved_at
+        if self.every_steps is not None:
+            steps_since = self._done - batch if epoch == self._epoch else self._done
+            if steps_since >= self.every_steps:
+                return True
+        return self.every_minutes is not None and time.monotonic() - clock >= 60.0 * self.every_minutes
+
+    def _last_folder(self) -> str | None:
+        return os.path.dirname(self.last_state.weights_path) if self.last_state is not None else None
+
     def on_epoch_end(self, epoch, logs=None):
-        self.save(epoch + 1)
+        folder = self.save(epoch + 1)
+        stop = signals.stop_agreed()
+        if stop is not None:
+            raise TrainingStopped(stop, epoch + 1, 0, folder)
 
     def save(self, epochs_done: int) -> str:
         """Write the state after `epochs_done` epochs; returns its folder."""
+        return self._write_state(epochs_done, 0)
+
+    def _write_state(self, epoch: int, batch: int) -> str:
+        """Write the state after `epoch` epochs and `batch` steps of the next one; returns its folder.
+
+        Raises `WriteFailed` when a write fails; the unfinished folder is removed and
+        the states written before are left as they were.
+        """
+        name = f"epoch-{epoch:06d}" + (f"-batch-{batch:06d}" if batch else "")
+        if batch and hasattr(self.model, "jax_state_sync"):
+            self.model.jax_state_sync()  # mid-epoch, JAX's fit holds the state outside the variables
+        from keras_gan.distributed import process_local_view
+
+        writing = os.path.join(self.backup_dir, f"{_WRITING_PREFIX}{name}")
+        final = os.path.join(self.backup_dir, name)
+        with signals.deferred(), process_local_view(self.model):
+            try:
+                files = self._write_files(writing, batch)
+                metadata = {"epoch": epoch, "batch": batch, "sha256": files[_STATE_FILE],
+                            "bytes": os.path.getsize(os.path.join(writing, _STATE_FILE)), "files": files,
+                            "format": 2}
+                with open(os.path.join(writing, _METADATA_FILE), "w") as f:
+                    json.dump(metadata, f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                _fsync(writing)
+                if os.path.isdir(final):  # the same state saved again (a rerun): replace it
+                    shutil.rmtree(final)
+                os.replace(writing, final)
+                _fsync(self.backup_dir)
+            except OSError as e:
+                shutil.rmtree(writing, ignore_errors=True)
+                raise WriteFailed(f"the backup {name} in {self.backup_dir}", e) from e
+            self.last_state = BackupState(epoch, os.path.join(final, _STATE_FILE), None, batch)
+            self._saved_at = (epoch, batch, time.monotonic())
+            self._prune()
+        return final
+
+    def _write_files(self, writing: str, batch: int) -> dict:
+        """The state's files in the folder `writing` (flushed to disk); {name: sha256}."""
+        import numpy as np
+
         os.makedirs(self.backup_dir, exist_ok=True)
-        final = os.path.join(self.backup_dir, f"epoch-{epochs_done:06d}")
-        writing = os.path.join(self.backup_dir, f"{_WRITING_PREFIX}epoch-{epochs_done:06d}")
         shutil.rmtree(writing, ignore_errors=True)  # an earlier, unfinished write
         os.makedirs(writing)
-        weights = os.path.join(writing, _STATE_FILE)
-        self.model.save_weights(weights)
-        _fsync(weights)
-        rng = os.path.join(writing, _RNG_FILE)
-        _save_global_rng(rng)
-        _fsync(rng)
-        metadata = {"epoch": epochs_done, "batch": 0, "sha256": sha256_of(weights),
-                    "bytes": os.path.getsize(weights), "format": 1}
-        with open(os.path.join(writing, _METADATA_FILE), "w") as f:
-            json.dump(metadata, f)
-            f.flush()
-            os.fsync(f.fileno())
-        _fsync(writing)
-        if os.path.isdir(final):  # the same epoch saved again (a rerun): replace it
-            shutil.rmtree(final)
-        os.replace(writing, final)
-        _fsync(self.backup_dir)
-        self._prune()
-        return final
+        paths = {_STATE_FILE: os.path.join(writing, _STATE_FILE), _RNG_FILE: os.path.join(writing, _RNG_FILE)}
+        self.model.save_weights(paths[_STATE_FILE])
+        _save_global_rng(paths[_RNG_FILE])
+        if batch:  # the epoch's trackers so far (an epoch's end needs none: the next epoch resets them)
+            paths[_METRICS_FILE] = os.path.join(writing, _METRICS_FILE)
+            with open(paths[_METRICS_FILE], "wb") as f:
+                np.savez(f, *[keras.ops.convert_to_numpy(v.value) for v in self.model.metrics_variables])
+        for path in paths.values():
+            _fsync(path)
+        return {name: sha256_of(path) for name, path in paths.items()}
 
     def _prune(self) -> None:
         """Keep the newest `keep` whole states; drop the rest (older or damaged ones,
         unfinished writes, and a Keras legacy state, older than all of them)."""
-        states = [s for s in backup_states(self.backup_dir) if os.path.dirname(s.weights_path) != self.backup_dir]
-        kept = {s.weights_path for s in [s for s in states if s.problem is None][: self.keep]}
-        if not kept:
-            return
-        for state in states:
-            if state.weights_path not in kept:
-                shutil.rmtree(os.path.dirname(state.weights_path), ignore_errors=True)
-        for name in os.listdir(self.backup_dir):
-            path = os.path.join(self.backup_dir, name)
-            if name.startswith(_WRITING_PREFIX):
-                shutil.rmtree(path, ignore_errors=True)
-            elif name in ("latest.weights.h5", "training_metadata.json", "latest.weights.h5.bkp",
-                          "training_metadata.json.bkp"):
-                os.remove(path)
+        try:
+            states = [s for s in backup_states(self.backup_dir)
+                      if os.path.dirname(s.weights_path) != self.backup_dir]
+            kept = {s.weights_path for s in [s for s in states if s.problem is None][: self.keep]}
+            if not kept:
+                return
+            for state in states:
+                if state.weights_path not in kept:
+                    shutil.rmtree(os.path.dirname(state.weights_path), ignore_errors=True)
+            for name in os.listdir(self.backup_dir):
+                path = os.path.join(self.backup_dir, name)
+                if name.startswith(_WRITING_PREFIX):
+                    shutil.rmtree(path, ignore_errors=True)
+                elif name in ("latest.weights.h5", "training_metadata.json", "latest.weights.h5.bkp",
+                              "training_metadata.json.bkp"):
+                    os.remove(path)
+        except OSError:  # pruning frees space; failing to is no reason to stop a run
+            pass
 
     def on_train_end(self, logs=None):
         if self.delete_on_finish and os.path.isdir(self.backup_dir):
@@ -253,21 +438,35 @@ def _restore_global_rng(path: str) -> None:
             torch.set_rng_state(torch.from_numpy(saved["torch"].copy()))
 
 
-def _check_state(folder: str, epoch: int) -> BackupState:
+def _check_state(folder: str, epoch: int, batch: int = 0) -> BackupState:
     weights = os.path.join(folder, _STATE_FILE)
     try:
         with open(os.path.join(folder, _METADATA_FILE)) as f:
             metadata = json.load(f)
     except (OSError, ValueError) as e:
-        return BackupState(epoch, weights, f"metadata unreadable ({e})")
+        return BackupState(epoch, weights, f"metadata unreadable ({e})", batch)
     if not os.path.isfile(weights):
-        return BackupState(epoch, weights, "weights file missing")
+        return BackupState(epoch, weights, "weights file missing", batch)
     if os.path.getsize(weights) != metadata.get("bytes"):
         return BackupState(epoch, weights, f"weights file has {os.path.getsize(weights)} bytes, "
-                                           f"{metadata.get('bytes')} were written")
+                                           f"{metadata.get('bytes')} were written", batch)
     if sha256_of(weights) != metadata.get("sha256"):
-        return BackupState(epoch, weights, "weights file does not match its sha256")
-    return BackupState(int(metadata.get("epoch", epoch)), weights)
+        return BackupState(epoch, weights, "weights file does not match its sha256", batch)
+    for name, digest in (metadata.get("files") or {}).items():  # the other files (format 2)
+        path = os.path.join(folder, name)
+        if name != _STATE_FILE and (not os.path.isfile(path) or sha256_of(path) != digest):
+            return BackupState(epoch, weights, f"{name} is missing or does not match its sha256", batch)
+    if batch and _METRICS_FILE not in (metadata.get("files") or {}):
+        return BackupState(epoch, weights, f"{_METRICS_FILE} missing", batch)
+    return BackupState(int(metadata.get("epoch", epoch)), weights, None, int(metadata.get("batch", batch)))
+
+
+def _load_arrays(path: str) -> list:
+    """The arrays of an `np.savez` file, in the order they were saved."""
+    import numpy as np
+
+    with np.load(path) as saved:
+        return [saved[f"arr_{i}"] for i in range(len(saved.files))]
 
 
 def _legacy_state(backup_dir: str) -> BackupState | None:

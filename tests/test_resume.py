@@ -252,3 +252,132 @@ def test_a_conditional_gan_trains_and_resumes_on_epoch_shuffled_images_and_label
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="needs class labels"):
         compiled_cgan(toy_cgan()).fit(EpochShuffledArrays(x, batch_size=16), epochs=1, verbose=0)
+
+
+# ------------------------------------------------------------ backups inside an epoch
+class _KillAt(keras.callbacks.Callback):
+    """A kill (KeyboardInterrupt) just before step `batch` of epoch `epoch` (0-based)."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class _EpochLogs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rows = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows[epoch] = dict(logs)
+
+
+def _run_steps(backup_dir, callbacks=(), epochs=3, every_steps=2, stop_on_signals=False):
+    """60 examples in batches of 8: 8 steps an epoch (the last one ragged), a backup every 2."""
+    from keras_gan.callbacks import stop_on_signals as signals_context
+
+    keras.utils.set_random_seed(1)
+    gan = _small_gan()
+    data = EpochShuffledArrays(np.random.default_rng(0).normal(size=(60, 6)).astype("float32"),
+                               batch_size=8, seed=3)
+    backup, logs = ResumableBackup(str(backup_dir), every_steps=every_steps), _EpochLogs()
+    import contextlib
+
+    with signals_context() if stop_on_signals else contextlib.nullcontext():
+        gan.fit(data, epochs=epochs, verbose=0, callbacks=[*callbacks, logs, backup])
+    return gan, backup, logs.rows
+
+
+def test_a_run_killed_mid_epoch_resumes_from_its_step_backup_bit_identical(tmp_path):
+    """Weights, optimizers, seed states, torch's global generator (unseeded dropout), the data
+    order and the epoch's logged means all continue where the step backup left them."""
+    reference, _, reference_logs = _run_steps(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        _run_steps(tmp_path / "b", [_KillAt(1, 5)])  # after 5 steps of epoch 2: the backup after 4
+    assert [(s.epoch, s.batch) for s in backup_states(str(tmp_path / "b"))] == [(1, 4), (1, 2)]
+    assert restorable_state(str(tmp_path / "b")).where == "after step 4 of epoch 2"
+    resumed, backup, logs = _run_steps(tmp_path / "b")
+    assert (backup.restored_epoch, backup.restored_batch) == (1, 4)
+    for a, b in zip(_state(reference), _state(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert logs == {1: reference_logs[1], 2: reference_logs[2]}  # the resumed epoch's means too
+    # No step backup at an epoch's last step (its epoch backup follows); the newest two are kept.
+    assert [(s.epoch, s.batch) for s in backup_states(str(tmp_path / "b"))] == [(3, 0), (2, 6)]
+
+
+def test_sigterm_finishes_the_step_backs_up_and_stops_and_a_second_signal_during_the_save_is_ignored(
+        tmp_path, capfd):
+    import signal
+
+    from keras_gan.callbacks import TrainingStopped
+    from keras_gan.signals import stop_requested
+
+    class Terminate(_KillAt):  # SIGTERM while step 3 of epoch 2 is about to run
+        def on_train_batch_begin(self, batch, logs=None):
+            if (self.epoch, batch) == self.at:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    original = ResumableBackup._write_files
+
+    def write_files(self, writing, batch):  # a second SIGTERM in the middle of the stop's backup write
+        if stop_requested():
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, writing, batch)
+
+    reference, *_ = _run_steps(tmp_path / "a", every_steps=None)
+    ResumableBackup._write_files = write_files
+    try:
+        with pytest.raises(TrainingStopped, match="stopped by SIGTERM: backed up after step 4 of epoch 2") as stop:
+            _run_steps(tmp_path / "b", [Terminate(1, 3)], every_steps=None, stop_on_signals=True)
+    finally:
+        ResumableBackup._write_files = original
+    assert (stop.value.epoch, stop.value.batch) == (1, 4)
+    assert "received while writing the backup: ignored" in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handlers are put back
+    assert restorable_state(str(tmp_path / "b")).where == "after step 4 of epoch 2"
+    resumed, *_ = _run_steps(tmp_path / "b", every_steps=None)
+    for a, b in zip(_state(reference), _state(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_backup_write_leaves_the_previous_state_and_says_what_failed(tmp_path):
+    import errno
+
+    from keras_gan.callbacks import WriteFailed
+
+    original = ResumableBackup._write_files
+
+    def full_disk(self, writing, batch):
+        if writing.endswith("epoch-000001-batch-000004"):
+            original(self, writing, batch)  # everything written but the metadata: still not a state
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return original(self, writing, batch)
+
+    ResumableBackup._write_files = full_disk
+    try:
+        with pytest.raises(WriteFailed, match=r"writing the backup epoch-000001-batch-000004 in .* failed: "
+                                              r"No space left on device \(ENOSPC\)"):
+            _run_steps(tmp_path, epochs=2)
+    finally:
+        ResumableBackup._write_files = original
+    assert sorted(os.listdir(tmp_path)) == ["epoch-000001", "epoch-000001-batch-000002"]  # no half state
+    assert restorable_state(str(tmp_path)).where == "after step 2 of epoch 2"
+
+
+def test_backups_inside_an_epoch_need_data_that_can_start_there():
+    keras.utils.set_random_seed(1)
+    gan = _small_gan()
+    x = np.random.default_rng(0).normal(size=(16, 6)).astype("float32")
+    with pytest.raises(ValueError, match="data that starts mid-epoch"):
+        gan.fit(x, batch_size=8, epochs=1, verbose=0, callbacks=[ResumableBackup("unused", every_steps=1)])
+    with pytest.raises(ValueError, match="every_steps must be a positive integer"):
+        ResumableBackup("x", every_steps=0)
+    with pytest.raises(ValueError, match="every_minutes must be a positive number"):
+        ResumableBackup("x", every_minutes=-1)

@@ -71,15 +71,21 @@ class BestValidationExport(keras.callbacks.Callback):
         if improved or self.keep == "last":
             os.makedirs(os.path.dirname(os.path.abspath(self.export_path)), exist_ok=True)
             tmp = self.export_path + ".tmp.weights.h5"
-            (self.save_fn or self.model.save_weights)(tmp)
-            os.replace(tmp, self.export_path)
+            try:
+                (self.save_fn or self.model.save_weights)(tmp)
+                os.replace(tmp, self.export_path)
+            except BaseException:  # a full disk: the previous export stays, no half file beside it
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise
             from keras_gan.zoo import write_sidecar
 
             write_sidecar(self.export_path)  # the run's record: loading by path checks it
             self.exported_epoch, self.exported_score = epoch + 1, score
-        with open(self.state_path, "w") as f:
-            json.dump({"best": self.best, "best_epoch": self.best_epoch, "last_epoch": epoch + 1,
-                       "last_score": score, "keep": self.keep, "exported_epoch": self.exported_epoch,
-                       "exported_score": self.exported_score}, f)
+        from keras_gan.utils.files import write_text_atomically  # a failed write leaves the old file
+
+        write_text_atomically(self.state_path, json.dumps(
+            {"best": self.best, "best_epoch": self.best_epoch, "last_epoch": epoch + 1, "last_score": score,
+             "keep": self.keep, "exported_epoch": self.exported_epoch, "exported_score": self.exported_score}))
         print(f"\nepoch {epoch + 1}: {self.metric_name} = {score:.4g} (best {self.best:.4g} at epoch {self.best_epoch})",
               flush=True)

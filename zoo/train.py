@@ -20,11 +20,13 @@ picks synchronized or per-process batch norm) and process 0 alone writes
 (README: "Several devices and machines").
 
 What it writes under --out:
-  backup/            the run's state after its last two epochs (model, both
-                     optimizers, random states; keras_gan.callbacks.ResumableBackup):
-                     written atomically and sha256-checked, so a run killed at
-                     any moment resumes from its last finished epoch and ends
-                     bit-identical to an uninterrupted run on the same backend.
+  backup/            the run's two newest states (model, both optimizers, random
+                     states; keras_gan.callbacks.ResumableBackup), written at each
+                     epoch's end and, with --backup-every-steps N or
+                     --backup-every-minutes T, inside epochs: atomically and
+                     sha256-checked, so a run killed at any moment resumes from
+                     its last backup and ends bit-identical to an uninterrupted
+                     run on the same backend.
                      A resume must keep --limit, --seed and --generator-ema.
                      Without a backup (a new machine, a lost output folder),
                      --init-from continues from exported weights instead; the
@@ -43,6 +45,14 @@ What it writes under --out:
   generator_average.json  the --generator-ema momentum, when given: a resume
                      must repeat it (the average is part of G's optimizer state).
   run.json           the --limit and --seed (and pix2pix's --norm) the run started with.
+  run.lock           held (fcntl.flock) while a run writes the folder, with its pid,
+                     host, start time and command: a second run on the same --out
+                     is refused before it writes anything.
+
+SIGTERM or SIGINT: the step in flight finishes, a backup is written, and the run
+exits with status 75 (EX_TEMPFAIL); run the same command to resume. A write that
+fails (full disk, read-only folder, quota) exits 74 naming what failed and the
+last good backup. (zoo/run_guard.py; README: "Long runs".)
 """
 
 from __future__ import annotations
@@ -101,6 +111,12 @@ def parse_args(argv=None):
                         "iterate (a deviation from the papers, named on the card); a resumed "
                         "run must pass the same value")
     folder_recipes.add_folder_arguments(p)
+    p.add_argument("--backup-every-steps", type=int, default=None, metavar="N",
+                   help="also back up after every N steps inside an epoch (default: at epoch ends "
+                        "only); a run killed mid-epoch resumes from the last one, bit-identical")
+    p.add_argument("--backup-every-minutes", type=float, default=None, metavar="T",
+                   help="also back up when T minutes have passed since the last backup (checked after "
+                        "each step); may be combined with --backup-every-steps")
     args = p.parse_args(argv)
     if args.name not in RECIPES:
         import difflib
@@ -122,6 +138,10 @@ def parse_args(argv=None):
         p.error(f"--init-from {args.init_from}: no such file (give a .weights.h5 export or 'pretrained')")
     if args.norm is not None and not RECIPES[args.name].per_replica_batch:
         p.error(f"--norm applies to the pix2pix recipes' batch norm; {args.name} has none to choose")
+    if args.backup_every_steps is not None and args.backup_every_steps < 1:
+        p.error("--backup-every-steps must be >= 1")
+    if args.backup_every_minutes is not None and not args.backup_every_minutes > 0:
+        p.error("--backup-every-minutes must be > 0")
     if args.generator_ema is not None and not 0.0 < args.generator_ema < 1.0:
         p.error(f"--generator-ema {args.generator_ema}: the momentum must be in (0, 1), e.g. 0.9999")
     folder_recipes.check_folder_arguments(p, args)
@@ -201,6 +221,23 @@ def resolve_backend(flag: str | None, environ) -> tuple[str | None, str]:
 
 
 def main(argv=None) -> int:
+    from zoo import run_guard
+
+    try:
+        return _main(argv)
+    except OSError as e:  # a full disk while writing the plots, summary or card: one line
+        ended = run_guard.after_training(e)
+        if ended is None:
+            raise
+        print(ended[1], file=sys.stderr)
+        return ended[0]
+    finally:
+        run_guard.release_lock()  # this run's lock on --out (zoo.run_guard), however it ended
+
+
+def _main(argv=None) -> int:
+    from zoo import run_guard
+
     args = parse_args(argv)
     backend, where = resolve_backend(args.backend, os.environ)
     if backend is None:
@@ -212,7 +249,8 @@ def main(argv=None) -> int:
     import keras
 
     from keras_gan import datasets, distributed, utils, zoo
-    from keras_gan.callbacks import BackupError, ResumableBackup, restorable_state
+    from keras_gan.callbacks import (BackupError, ResumableBackup, TrainingStopped, WriteFailed, restorable_state,
+                                     stop_on_signals)
     from zoo.training_callbacks import ProcessLocal, RecipeGrid, exported_weights
     from zoo import folder_recipes
     from zoo.recipes import RECIPES
@@ -231,6 +269,10 @@ def main(argv=None) -> int:
               f"{keras.backend.backend()!r}; zoo.train runs several processes under torchrun with "
               "KERAS_BACKEND=torch, keras.distribution with KERAS_BACKEND=jax, or TF_CONFIG with "
               "KERAS_BACKEND=tensorflow (README: 'Several devices and machines').", file=sys.stderr)
+        return 2
+    busy = run_guard.lock_holder_problem(out)  # one writer per --out: checked before anything is written
+    if busy:  # (before the job is joined: every process of a job sees the same answer)
+        print(f"error: {busy}", file=sys.stderr)
         return 2
     job = distributed.initialize()  # joins the torchrun / JAX / TF_CONFIG job, if any
     world, rank = job.processes, job.index
@@ -307,14 +349,19 @@ def main(argv=None) -> int:
     if rank > 0:  # only process 0 writes; the others follow its state
         return _follow_process_zero(args, recipe, data, x, seed, steps_per_epoch, epochs, backup_dir, rank,
                                     source if warm_start else None, initial_epoch, job.strategy, norm)
-    os.makedirs(out, exist_ok=True)
+    busy = run_guard.take_lock(out, "python -m zoo.train " + " ".join(sys.argv[1:] if argv is None else argv))
+    if busy:  # taking the lock creates --out: the first write
+        print(f"error: {busy}", file=sys.stderr)
+        return 2
+    if restored is None:  # records of a first epoch whose backup never landed
+        _rewind_records(out, recipe.score_name, 0)
     if recipe.from_folder and restored is None:  # what a resume must repeat (checked above)
         folder_recipes.record_options(out, args)
     if restored is None:
         _write_json(run_path, settings)
     else:  # epochs recorded after the restored backup are run again: drop their records first
         _rewind_records(out, recipe.score_name, restored.epoch)
-        print(f"resuming from {os.path.dirname(restored.weights_path)} (after epoch {restored.epoch})",
+        print(f"resuming from {os.path.dirname(restored.weights_path)} ({restored.where})",
               file=sys.stderr)
     if args.generator_ema is not None:
         _write_json(average_path, {"momentum": args.generator_ema})
@@ -352,11 +399,15 @@ def main(argv=None) -> int:
     exporter = BestValidationExport(score, export_path, os.path.join(out, "best.json"),
                                     every=args.score_every, save_fn=save_weights,
                                     metric_name=recipe.score_name, keep=recipe.keep)
-    callbacks = [exporter, keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True)]
+    callbacks = [run_guard.labelled(exporter, f"the validation score or the export ({recipe.score_name}.csv, "
+                                              f"{os.path.relpath(export_path, out)}, best.json)"),
+                 run_guard.labelled(keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
+                                    "history.csv")]
     if hasattr(data.get("train"), "skipped_reads"):  # before CSVLogger: bad files skipped, in history.csv
         callbacks.insert(0, folder_recipes.SkippedFilesLog(data["train"]))
     if recipe.sample_grid is not None:
-        callbacks.append(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed))
+        callbacks.append(run_guard.labelled(RecipeGrid(recipe, data, os.path.join(out, "samples"), seed),
+                                            "a sample grid (samples/)"))
     clock_path = os.path.join(out, "wall_time.json")
     previous = _read_json(clock_path)["seconds"] if os.path.isfile(clock_path) else 0.0
     start = time.time()
@@ -365,19 +416,29 @@ def main(argv=None) -> int:
         def on_epoch_end(self, epoch, logs=None):
             _write_json(clock_path, {"seconds": previous + time.time() - start, "epochs": epoch + 1})
 
-    callbacks.append(_Clock())
+    callbacks.append(run_guard.labelled(_Clock(), "wall_time.json"))
     # Last: an epoch's backup lands only after every record of that epoch was written, so a
     # resumed run's records are whole (a kill in between reruns the epoch; see _rewind_records).
     # The folder is kept at the end: a finished run can be extended with a larger --epochs.
-    callbacks.append(ResumableBackup(backup_dir))
+    callbacks.append(ResumableBackup(backup_dir, every_steps=args.backup_every_steps,
+                                     every_minutes=args.backup_every_minutes))
     # On a JAX job, process 0 scores, samples and saves on its own copy of the replicated model.
     callbacks = [ProcessLocal(c) for c in callbacks]
     try:
-        model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                  verbose=args.verbose)
+        with stop_on_signals():  # SIGTERM / SIGINT: finish the step, back up, stop (zoo.run_guard)
+            model.fit(x, y, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                      verbose=args.verbose)
     except BackupError as e:  # every saved state failed to load (the sha256s matched: rare)
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except (TrainingStopped, WriteFailed, OSError) as e:  # a signal, a full disk: one line, the state kept
+        ended = run_guard.one_line(e, backup_dir)
+        if ended is None:
+            raise
+        print(ended[1], file=sys.stderr, flush=True)
+        if isinstance(e, TrainingStopped):
+            run_guard.stop_together()  # the other processes of a job exit after this message
+        return ended[0]
     except Exception as e:  # a file went bad during training: the last backup stays the run's state
         failure = getattr(x, "read_error", None) or getattr(getattr(x, "dataset", None), "read_error", None)
         if failure is None and not isinstance(e, datasets.DataFileError):
@@ -475,18 +536,26 @@ def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: 
     import tempfile
 
     from keras_gan import distributed
-    from keras_gan.callbacks import ResumableBackup
+    from keras_gan.callbacks import ResumableBackup, TrainingStopped, stop_on_signals
+    from zoo import run_guard
     from zoo.training_callbacks import ProcessLocal
 
     scratch = tempfile.mkdtemp(prefix=f"keras_gan_rank{rank}_")
     try:
-        if os.path.isdir(backup_dir):
+        if os.path.isdir(backup_dir):  # process 0's newest state (a step backup too) is where all resume
             shutil.copytree(backup_dir, os.path.join(scratch, "backup"))
         model = _recipe_model(recipe, data, seed, steps_per_epoch, args.generator_ema, source, initial_epoch,
                               strategy, norm)
         del source
-        model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)
+        # The stop on a signal (to this process or another) is agreed at every step: all stop together.
+        with stop_on_signals():
+            model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
+                      callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)
+    except TrainingStopped as e:  # process 0 wrote the job's backup
+        print(f"zoo.train (process {rank}): stopped by {e.signal_name}; process 0 wrote the backup.",
+              file=sys.stderr, flush=True)
+        run_guard.stop_together()
+        return run_guard.EXIT_STOPPED
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     distributed.leave_torch_job()
@@ -574,12 +643,19 @@ def _rewind_records(out: str, score_name: str, epoch: int) -> None:
     if os.path.isfile(history):  # CSVLogger's 0-based epochs
         with open(history, newline="") as f:  # keep CSVLogger's \r\n line ends
             lines = f.read().splitlines(keepends=True)
-        kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split(",")[0]) < epoch]
+        # A write cut short (a kill, a full disk) can leave a partial last row, or a partial header when
+        # it was the first: without a whole header every row is of the rerun epoch (CSVLogger writes
+        # the header with the first row), and an empty file makes CSVLogger write the header again.
+        if lines and lines[0].startswith("epoch,") and lines[0].endswith("\n"):
+            kept = lines[:1] + [line for line in lines[1:] if -1 < _leading_int(line) < epoch]
+        else:
+            kept = []
         _write_text(history, "".join(kept))
     scores_path = os.path.join(out, f"{score_name}.csv")
     if os.path.isfile(scores_path):  # 1-based epochs
         with open(scores_path) as f:
-            rows = [row for row in csv.DictReader(f) if int(row["epoch"]) <= epoch]
+            rows = [row for row in csv.DictReader(f)
+                    if 0 < _leading_int(f"{row.get('epoch')},") <= epoch and _is_number(row.get("score"))]
         _write_text(scores_path, "epoch,score\n" + "".join(f"{r['epoch']},{r['score']}\n" for r in rows))
         best_path = os.path.join(out, "best.json")
         if os.path.isfile(best_path):
@@ -599,6 +675,20 @@ def _rewind_records(out: str, score_name: str, epoch: int) -> None:
     clock = os.path.join(out, "wall_time.json")
     if os.path.isfile(clock):
         _write_json(clock, {**_read_json(clock), "epochs": epoch})
+
+
+def _leading_int(line: str) -> int:
+    """The integer before a CSV line's first comma (-1 when there is none: a partial or empty row)."""
+    head, comma, _ = line.partition(",")
+    return int(head) if comma and head.strip().isdigit() else -1
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _write_text(path: str, text: str) -> None:

@@ -68,6 +68,14 @@ class ProcessLocal(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.callback.on_epoch_begin(epoch, logs)
 
+    # Step hooks (ResumableBackup's backups inside an epoch) run on the replicated model: a backup
+    # takes its own process-local view for the write (keras_gan.resumable).
+    def on_train_batch_begin(self, batch, logs=None):
+        self.callback.on_train_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.callback.on_train_batch_end(batch, logs)
+
     def on_epoch_end(self, epoch, logs=None):
         with process_local_view(self.model):
             self.callback.on_epoch_end(epoch, logs)

@@ -320,16 +320,20 @@ class AdversarialModel(Trainer, keras.Model):
             # A dataset whose order is a function of (seed, epoch): Keras' own
             # batch shuffle (numpy's global state) would make a resumed run
             # drift, and the dataset must know the epoch a resumed fit starts at.
+            # Through an EpochWindow, a run resumed mid-epoch starts at its batch.
             if len(args) < 7:  # `shuffle` not given positionally
                 kwargs.setdefault("shuffle", False)
-            from keras_gan.datasets.shuffled import DataEpoch
+            from keras_gan.datasets.shuffled import DataEpoch, EpochWindow
 
-            extra.insert(0, DataEpoch(x))
+            x = x if isinstance(x, EpochWindow) else EpochWindow(x)
+            first = [DataEpoch(x)]  # before the others: they see the epoch's data state settled
+        else:
+            first = []
         if isinstance(callbacks, keras.callbacks.CallbackList):
-            for callback in extra:
+            for callback in first + extra:
                 callbacks.append(callback)
         else:
-            callbacks = list(callbacks or []) + extra
+            callbacks = first + list(callbacks or []) + extra
         try:
             history = super().fit(x, y, *args, callbacks=callbacks, **kwargs)
         except UnboundLocalError as e:  # Keras' JAX trainer, when the data gave no batch
