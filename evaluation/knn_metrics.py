@@ -73,33 +73,12 @@ def prdc(real: np.ndarray, fake: np.ndarray, *, pr_k: int = PR_K, dc_k: int = DC
     import prdc as prdc_package
 
     real, fake = _checked_features(real, fake, max(pr_k, dc_k))
-    with contextlib.redirect_stdout(io.StringIO()), _distances_computed_once():  # compute_prdc prints the sizes
+    with contextlib.redirect_stdout(io.StringIO()):  # compute_prdc prints the sizes
         at_pr = prdc_package.compute_prdc(real, fake, nearest_k=pr_k)
         at_dc = at_pr if dc_k == pr_k else prdc_package.compute_prdc(real, fake, nearest_k=dc_k)
     return {"precision": float(at_pr["precision"]), "recall": float(at_pr["recall"]),
             "density": float(at_dc["density"]), "coverage": float(at_dc["coverage"]),
             "pr_k": int(pr_k), "dc_k": int(dc_k), "num_real": len(real), "num_fake": len(fake)}
-
-
-@contextlib.contextmanager
-def _distances_computed_once():
-    """Within the block, the prdc package computes each pairwise distance matrix once: its two calls
-    (k = 3 and k = 5) need the same three matrices, the bulk of the work (N^2 d each)."""
-    import prdc.prdc as module
-
-    original, cache = module.compute_pairwise_distance, {}
-
-    def cached(data_x, data_y=None):
-        key = (id(data_x), id(data_y))
-        if key not in cache:
-            cache[key] = original(data_x, data_y)
-        return cache[key]
-
-    module.compute_pairwise_distance = cached
-    try:
-        yield
-    finally:
-        module.compute_pairwise_distance = original
 
 
 # ------------------------------------------------------- torch-fidelity's precision/recall

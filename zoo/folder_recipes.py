@@ -124,7 +124,7 @@ def folder_recipe(name: str, options: dict):
             load_data=lambda data_dir, limit: _pix2pix_data(options, limit),
             build=_build, compile=lambda model, steps_per_epoch: model.compile(),
             fit_inputs=lambda data: data["train"], score=_pix2pix_score, sample_grid=_translation_grid,
-            description=__doc__, keep="last", score_name="val_minus_l1",
+            description=__doc__, keep="last", score_name="val_minus_l1", architecture=_architecture,
         )
     else:
         recipe = Recipe(
@@ -132,12 +132,16 @@ def folder_recipe(name: str, options: dict):
             load_data=lambda data_dir, limit: _gan_data(family, options, limit),
             build=_build, compile=_adam_compile, fit_inputs=lambda data: data["train"],
             score=_sample_diversity, sample_grid=_sample_grid, description=__doc__, keep="last",
-            score_name="sample_diversity",
+            score_name="sample_diversity", architecture=_architecture,
         )
     recipe.from_folder = True
-    recipe.architecture = lambda data: data["architecture"]
     recipe.per_replica_batch = True  # each process its own batches under the launchers
     return recipe
+
+
+def _architecture(data: dict) -> dict:
+    """The architecture the export carries (keras_gan.folder_models), as the data loader recorded it."""
+    return data["architecture"]
 
 
 # ---------------------------------------------------------------- pix2pix

@@ -147,7 +147,7 @@ class PairedImageFolder(PairedBatches):
         #: the DataFileError a read during training raised (Keras' TensorFlow input pipeline wraps it
         #: in a tf error of its own; zoo.train reports this one).
         self.read_error: DataFileError | None = None
-        self.pairs = self._scan(folder_a, folder_b, limit)
+        self.pairs = self._scan_pairs(folder_a, folder_b, limit)
         self.channels = tuple(channels) if channels is not None else self._channels()
         if any(c not in (1, 3) for c in self.channels) or len(self.channels) != 2:
             raise ValueError(f"channels must be (A channels, B channels), each 1 or 3; got {channels!r}.")
@@ -157,7 +157,7 @@ class PairedImageFolder(PairedBatches):
                          augment=augment, shuffle=shuffle, seed=seed, **kwargs)
 
     # ------------------------------------------------------------- scanning
-    def _scan(self, folder_a: str, folder_b: str | None, limit: int | None) -> list:
+    def _scan_pairs(self, folder_a: str, folder_b: str | None, limit: int | None) -> list:
         """[(A info, B info or None)]: every file header-checked, pairs matched, problems raised."""
         if self.layout == "aligned":
             infos = []
