@@ -113,6 +113,15 @@ def scan_image(path: str) -> ImageInfo:
     return ImageInfo(path, int(width), int(height), mode)
 
 
+def met_during_training(error: DataFileError, epoch: int, index: int) -> DataFileError:
+    """`error` (a file found bad when a batch reads it) restated for the training run that met it:
+    where (1-based epoch and batch), and how to go on. One message for every folder dataset."""
+    return DataFileError(
+        f"{error} (met at epoch {epoch + 1}, batch {index + 1}.) Fix or remove the file and run the same "
+        "command again: training resumes from the last backup; or pass skip_bad_files=True "
+        "(--skip-bad-files) to skip bad files.")
+
+
 def open_image(path: str, checksums: dict | None = None, shrink_to: int | None = None):
     """Decode an image fully: `(image, (width, height) in the file)`. Missing, corrupt or
     altered files raise DataFileError naming the file.

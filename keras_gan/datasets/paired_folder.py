@@ -51,6 +51,7 @@ from keras_gan.datasets.image_files import (
     IMAGE_SUFFIXES,
     as_channels,
     list_image_files,
+    met_during_training,
     natural_key,
     open_image,
     resize,
@@ -240,9 +241,7 @@ class PairedImageFolder(PairedBatches):
         except DataFileError as e:
             where = f"met at epoch {epoch + 1}, batch {index + 1}"
             if not self.skip_bad_files:
-                self.read_error = DataFileError(
-                    f"{e} ({where}.) Fix or remove the file and run the same command again: training resumes "
-                    "from the last backup; or pass skip_bad_files=True (--skip-bad-files) to skip bad files.")
+                self.read_error = met_during_training(e, epoch, index)
                 raise self.read_error from e
             first = str(e)
         for step in range(1, len(self.pairs)):  # the next readable pair in file order
