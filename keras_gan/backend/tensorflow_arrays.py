@@ -35,7 +35,8 @@ def lean_array_inputs(x: Any, y: Any, args: tuple, kwargs: dict) -> tf.data.Data
 
     Only: `x` a numpy array, `y` None or a numpy array of the same length, no
     positional arguments after `y`, none of `_KERAS_ONLY`, and no
-    `tf.distribute` strategy in scope (Keras shards arrays for it).
+    `tf.distribute` strategy in scope (Keras shards arrays for it). When it returns a
+    dataset it has taken `batch_size` and `shuffle` out of `kwargs`.
     """
     if args or not isinstance(x, np.ndarray) or not len(x):
         return None
@@ -43,11 +44,11 @@ def lean_array_inputs(x: Any, y: Any, args: tuple, kwargs: dict) -> tf.data.Data
         return None
     if any(kwargs.get(k) for k in _KERAS_ONLY) or tf.distribute.has_strategy():
         return None
-    batch_size = kwargs.pop("batch_size", None) or 32  # Keras' default
-    shuffle = kwargs.pop("shuffle", True)
+    shuffle = kwargs.get("shuffle", True)
     if shuffle not in (True, False):  # "batch" and anything else: Keras' meaning
-        kwargs["batch_size"], kwargs["shuffle"] = batch_size, shuffle
         return None
+    batch_size = kwargs.pop("batch_size", None) or 32  # Keras' default; the dataset now batches
+    kwargs.pop("shuffle", None)  # and shuffles (Keras warns about `shuffle` given with a dataset)
     return _dataset(tuple(a for a in (x, y) if a is not None), int(batch_size), bool(shuffle))
 
 
