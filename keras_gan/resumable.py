@@ -281,11 +281,19 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._done = self._epoch_start + int(batch) + 1
-        stop = signals.stop_agreed()  # every process, every step: they must stop at the same one
         steps = (self.params or {}).get("steps")
-        if steps is not None and self._done >= steps:
+        last = steps is not None and self._done >= steps
+        # Every process, every step: they must stop at the same step and write their backups at the same
+        # steps (a torch job's backup gathers each process's random state). A due time by each process's
+        # own clock is agreed with the stop; a step count is the same everywhere already.
+        if self.every_minutes is not None and _in_torch_job():
+            stop, due = signals.stop_and_flag_agreed(not last and self._due())
+        else:
+            stop = signals.stop_agreed()
+            due = not last and self._due()
+        if last:
             return  # the epoch's last step: its records and epoch backup come first (on_epoch_end)
-        if stop is None and not self._due():
+        if stop is None and not due:
             return
         folder = None
         if self._pending is None and resume_position(self.model).windows:
@@ -330,9 +338,10 @@ class ResumableBackup(keras.callbacks.Callback):
 
         writing = os.path.join(self.backup_dir, f"{_WRITING_PREFIX}{name}")
         final = os.path.join(self.backup_dir, name)
+        random_states = _global_rng_arrays()  # a collective in a torch job: outside the process-local view
         with signals.deferred(), process_local_view(self.model):
             try:
-                files = self._write_files(writing, batch)
+                files = self._write_files(writing, batch, random_states)
                 metadata = {"epoch": epoch, "batch": batch, "sha256": files[_STATE_FILE],
                             "bytes": os.path.getsize(os.path.join(writing, _STATE_FILE)), "files": files,
                             "format": 2}
@@ -353,7 +362,7 @@ class ResumableBackup(keras.callbacks.Callback):
             self._prune()
         return final
 
-    def _write_files(self, writing: str, batch: int) -> dict:
+    def _write_files(self, writing: str, batch: int, random_states: dict) -> dict:
         """The state's files in the folder `writing` (flushed to disk); {name: sha256}."""
         import numpy as np
 
@@ -362,7 +371,8 @@ class ResumableBackup(keras.callbacks.Callback):
         os.makedirs(writing)
         paths = {_STATE_FILE: os.path.join(writing, _STATE_FILE), _RNG_FILE: os.path.join(writing, _RNG_FILE)}
         self.model.save_weights(paths[_STATE_FILE])
-        _save_global_rng(paths[_RNG_FILE])
+        with open(paths[_RNG_FILE], "wb") as f:
+            np.savez(f, **random_states)
         if batch:  # the epoch's trackers so far (an epoch's end needs none: the next epoch resets them)
             paths[_METRICS_FILE] = os.path.join(writing, _METRICS_FILE)
             with open(paths[_METRICS_FILE], "wb") as f:
@@ -399,7 +409,26 @@ class ResumableBackup(keras.callbacks.Callback):
 
 
 # ---------------------------------------------------------------- helpers
-def _save_global_rng(path: str) -> None:
+def _in_torch_job() -> bool:
+    """Whether this process is one rank of a multi-process `torch.distributed` job."""
+    if keras.backend.backend() != "torch":
+        return False
+    import torch
+
+    return torch.distributed.is_available() and torch.distributed.is_initialized() \
+        and torch.distributed.get_world_size() > 1
+
+
+def _global_rng_arrays() -> dict:
+    """The process-wide random states (Python, numpy, torch) as arrays for `global_rng.npz`.
+
+    In a torch job every rank's torch state is gathered (`torch_processes`, one row
+    per rank): a Dropout without a seed draws its masks from torch's global
+    generator, which every rank runs on a stream of its own
+    (`TorchTrainer._own_dropout_streams`), so a resume gives each rank its own row
+    back and the job continues bit-identically. A collective there: every rank
+    calls it at the same backups (`ResumableBackup` sees to that).
+    """
     import random
 
     import numpy as np
@@ -413,13 +442,18 @@ def _save_global_rng(path: str) -> None:
     if keras.backend.backend() == "torch":
         import torch
 
-        arrays["torch"] = torch.get_rng_state().numpy()
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
+        state = torch.get_rng_state()
+        arrays["torch"] = state.numpy()
+        if _in_torch_job():
+            from keras_gan.backend import torch_collectives
+
+            arrays["torch_processes"] = np.stack(
+                [s.numpy() for s in torch_collectives.gather_from_every_rank(state)])
+    return arrays
 
 
 def _restore_global_rng(path: str) -> None:
-    """Restore what `_save_global_rng` wrote (a state saved before this file existed has none)."""
+    """Restore what `_global_rng_arrays` wrote (a state saved before this file existed has none)."""
     if not os.path.isfile(path):
         return
     import random
@@ -433,9 +467,29 @@ def _restore_global_rng(path: str) -> None:
         np.random.set_state(("MT19937", saved["numpy_keys"], int(saved["numpy_pos"]),
                              int(saved["numpy_has_gauss"]), float(saved["numpy_cached"])))
         if "torch" in saved and keras.backend.backend() == "torch":
-            import torch
+            _restore_torch_rng(saved, path)
 
-            torch.set_rng_state(torch.from_numpy(saved["torch"].copy()))
+
+def _restore_torch_rng(saved, path: str) -> None:
+    """This rank's torch generator from `saved`: its own row of a job's backup, else the one state."""
+    import torch
+
+    if not _in_torch_job():
+        torch.set_rng_state(torch.from_numpy(saved["torch"].copy()))
+        return
+    rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    rows = saved["torch_processes"] if "torch_processes" in saved else None
+    if rows is not None and len(rows) == world:
+        torch.set_rng_state(torch.from_numpy(rows[rank].copy()))
+        return
+    # Written by one process, or by a job of another size: process 0 continues the saved stream;
+    # the others keep the streams of their own that `fit` gave them, so the job trains on
+    # (masks still differ between ranks) but is not bit-identical to an uninterrupted run.
+    if rank == 0:
+        torch.set_rng_state(torch.from_numpy(saved["torch"].copy()))
+        warnings.warn(f"{path} holds torch random states for {1 if rows is None else len(rows)} process(es) "
+                      f"and this job has {world}: processes other than 0 draw new dropout masks, so the "
+                      "resumed run is not bit-identical to an uninterrupted one.", stacklevel=3)
 
 
 def _check_state(folder: str, epoch: int, batch: int = 0) -> BackupState:

@@ -133,15 +133,27 @@ def stop_agreed() -> str | None:
     job, every process must call it at the same steps (`ResumableBackup` does, after every step)."""
     if _active is None:
         return None
+    return stop_and_flag_agreed(False)[0]
+
+
+def stop_and_flag_agreed(flag: bool) -> tuple[str | None, bool]:
+    """`stop_agreed()` and whether `flag` is True on any process, in one collective.
+
+    Why: a decision that differs between processes, such as "a backup is due"
+    by each process's own clock (`ResumableBackup(every_minutes=...)`), must
+    be taken by all of them together when the backup itself gathers from every
+    process (torch's random states). Unlike `stop_agreed` this is a collective
+    in a job even outside `stop_on_signals` (the stop is then None)."""
     local = stop_requested()
-    others = _any_process(local is not None)
+    others, flag = _any_process(local is not None, bool(flag))
     if local is None and others:
-        return "a signal to another process of the job"
-    return local
+        local = "a signal to another process of the job"
+    return local, flag
 
 
-def _any_process(flag: bool) -> bool:
-    """Whether `flag` is True on any process of this multi-process job (torch or JAX), else `flag`."""
+def _any_process(*flags: bool) -> tuple[bool, ...]:
+    """Each of `flags`, True where it is True on any process of this multi-process job (torch or
+    JAX): one all-reduce for all of them. Outside a job, `flags` as they are."""
     import keras
 
     backend = keras.backend.backend()
@@ -150,11 +162,11 @@ def _any_process(flag: bool) -> bool:
 
         if torch.distributed.is_available() and torch.distributed.is_initialized() \
                 and torch.distributed.get_world_size() > 1:
-            value = torch.tensor([int(flag)], dtype=torch.int32)
+            value = torch.tensor([int(f) for f in flags], dtype=torch.int32)
             if torch.distributed.get_backend() == "nccl":
                 value = value.cuda()
             torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
-            return bool(value.item())
+            return tuple(bool(v) for v in value.tolist())
     elif backend == "jax":
         import jax
 
@@ -162,8 +174,9 @@ def _any_process(flag: bool) -> bool:
             import numpy as np
             from jax.experimental import multihost_utils
 
-            return bool(np.max(multihost_utils.process_allgather(np.int32(flag))))
-    return flag
+            gathered = multihost_utils.process_allgather(np.asarray(flags, np.int32))
+            return tuple(bool(v) for v in np.max(np.reshape(gathered, (-1, len(flags))), axis=0))
+    return tuple(bool(f) for f in flags)
 
 
 @contextlib.contextmanager

@@ -326,10 +326,10 @@ def test_sigterm_finishes_the_step_backs_up_and_stops_and_a_second_signal_during
 
     original = ResumableBackup._write_files
 
-    def write_files(self, writing, batch):  # a second SIGTERM in the middle of the stop's backup write
+    def write_files(self, writing, *rest):  # a second SIGTERM in the middle of the stop's backup write
         if stop_requested():
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, writing, batch)
+        return original(self, writing, *rest)
 
     reference, *_ = _run_steps(tmp_path / "a", every_steps=None)
     ResumableBackup._write_files = write_files
@@ -354,11 +354,11 @@ def test_a_failed_backup_write_leaves_the_previous_state_and_says_what_failed(tm
 
     original = ResumableBackup._write_files
 
-    def full_disk(self, writing, batch):
+    def full_disk(self, writing, *rest):
         if writing.endswith("epoch-000001-batch-000004"):
-            original(self, writing, batch)  # everything written but the metadata: still not a state
+            original(self, writing, *rest)  # everything written but the metadata: still not a state
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return original(self, writing, batch)
+        return original(self, writing, *rest)
 
     ResumableBackup._write_files = full_disk
     try:

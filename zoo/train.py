@@ -550,7 +550,10 @@ def _follow_process_zero(args, recipe, data, shard, seed: int, steps_per_epoch: 
         # The stop on a signal (to this process or another) is agreed at every step: all stop together.
         with stop_on_signals():
             model.fit(shard, epochs=epochs, initial_epoch=initial_epoch,
-                      callbacks=[ProcessLocal(ResumableBackup(os.path.join(scratch, "backup")))], verbose=0)
+                      callbacks=[ProcessLocal(ResumableBackup(
+                          # At the same steps as process 0's: a torch backup gathers every process's random state.
+                          os.path.join(scratch, "backup"), every_steps=args.backup_every_steps,
+                          every_minutes=args.backup_every_minutes))], verbose=0)
     except TrainingStopped as e:  # process 0 wrote the job's backup
         print(f"zoo.train (process {rank}): stopped by {e.signal_name}; process 0 wrote the backup.",
               file=sys.stderr, flush=True)

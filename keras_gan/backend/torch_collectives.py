@@ -40,6 +40,17 @@ def computing_alone() -> Iterator[None]:
         _alone[0] -= 1
 
 
+def gather_from_every_rank(tensor: torch.Tensor) -> list[torch.Tensor]:
+    """`tensor` of every rank, in rank order, on the CPU (each rank passes one of the same shape and
+    dtype). A collective: every rank calls it at the same point (a backup gathering each rank's
+    random state). NCCL gathers CUDA tensors only, so there the values travel through the GPU."""
+    device = "cuda" if torch.distributed.get_backend() == "nccl" else "cpu"
+    local = tensor.to(device)
+    gathered = [torch.empty_like(local) for _ in range(torch.distributed.get_world_size())]
+    torch.distributed.all_gather(gathered, local)
+    return [g.cpu() for g in gathered]
+
+
 def global_moments(inputs: torch.Tensor, axes: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean and (biased) variance over `axes` of the *global* batch, and the global count.
 
