@@ -27,6 +27,10 @@ Feature extractors:
 - `inception-v3-compat`: torch-fidelity's port of the TensorFlow Inception-v3
   graph, the published-FID standard. It needs the weights file (see
   `evaluation.inception_weights`); there is no silent fallback.
+- `facade-segmenter`: the facade segmenter's pooled bottleneck
+  (`evaluation.facade_segmenter`, trained on real CMP facade photos only):
+  facades-FID / KID of RGB photos, offline. No IS (it has no class posterior).
+  Meaningful for facade-like photos; for other RGB images use Inception.
 
 What is evaluated (`samples_or_source`): an array of samples, any source of
 `evaluation.sources` (a keras_gan model, a `.keras` file, a zoo name, a `.npy`
@@ -35,7 +39,12 @@ rows: `real:<split>` (real MNIST images of split train, validation, test or
 full_train) and `noise` (images of i.i.d. uniform [0, 1] pixels).
 
 The reference is a split of real MNIST (`mnist-train` = train[0:50000], the
-GAN paper's training split, by default). Its features and FID statistics are
+GAN paper's training split, by default), or a folder of real images
+(`--reference PATH`): then the samples are a folder (or an array) of images of
+any size, grey or RGB, e.g. what `python -m keras_gan.translate` or
+`python -m keras_gan.generate` wrote from a model trained on your own folder,
+scored against that folder's real images (`evaluation.image_folders` reads
+them; `--image-size H W` resizes both sets when their sizes differ). Its features and FID statistics are
 cached by torch-fidelity under `$KERAS_GAN_CACHE/fidelity` (default
 `~/.cache/keras_gan/fidelity`), keyed by split, image count, a digest of the
 images, the extractor and a digest of its weights, so they are computed once.
@@ -63,12 +72,14 @@ import argparse
 import hashlib
 import importlib.metadata
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from evaluation.image_folders import ImageFolderError, read_images
 from evaluation.inception_weights import InceptionWeightsError, resolve_inception_weights
 from evaluation.results import cache_folder_problem, output_folder_problem, run_command
 from evaluation.sources import (
@@ -96,7 +107,8 @@ __all__ = [
 METRICS = ("fid", "isc", "kid", "prc")
 MNIST_EXTRACTOR = "mnist-classifier"
 INCEPTION_EXTRACTOR = "inception-v3-compat"
-FEATURE_EXTRACTORS = (MNIST_EXTRACTOR, INCEPTION_EXTRACTOR)
+SEGMENTER_EXTRACTOR = "facade-segmenter"
+FEATURE_EXTRACTORS = (MNIST_EXTRACTOR, INCEPTION_EXTRACTOR, SEGMENTER_EXTRACTOR)
 #: reference name -> keras_gan.datasets.mnist split.
 REFERENCES = {
     "mnist-train": "train",
@@ -165,6 +177,16 @@ def _checked_choice(kind: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
+def _checked_reference(reference: Any) -> str:
+    """An MNIST split's name, or a folder of real images (its path)."""
+    if isinstance(reference, (str, os.PathLike)) and os.fspath(reference) in REFERENCES:
+        return os.fspath(reference)
+    if isinstance(reference, (str, os.PathLike)) and os.path.isdir(os.fspath(reference)):
+        return os.fspath(reference)
+    raise ValueError(f"Unknown reference {reference!r}: give one of {', '.join(REFERENCES)} or a folder of real "
+                     "images (no such folder).")
+
+
 def _checked_count(name: str, value: Any, allow_none: bool = True) -> int | None:
     if value is None and allow_none:
         return None
@@ -178,11 +200,16 @@ def _extractor_weights(feature_extractor: str, inception_weights, allow_download
     """(weights path for torch-fidelity, short digest for the cache name); checked before any work."""
     from evaluation.mnist_classifier import CHECKPOINT_SHA256, file_sha256, verify_checkpoint
 
+    if feature_extractor != INCEPTION_EXTRACTOR and inception_weights is not None:
+        raise ValueError("inception_weights is only used with feature_extractor='inception-v3-compat'.")
     if feature_extractor == MNIST_EXTRACTOR:
-        if inception_weights is not None:
-            raise ValueError("inception_weights is only used with feature_extractor='inception-v3-compat'.")
         verify_checkpoint()
         return None, CHECKPOINT_SHA256[:12]
+    if feature_extractor == SEGMENTER_EXTRACTOR:
+        from evaluation import facade_segmenter
+
+        facade_segmenter.verify_checkpoint()
+        return None, facade_segmenter.CHECKPOINT_SHA256[:12]
     path = resolve_inception_weights(inception_weights, allow_download=allow_download, progress=verbose)
     return path, file_sha256(path)[:12]
 
@@ -228,6 +255,55 @@ def _samples(source: Any, num_samples: int | None, seed: int, batch_size: int, d
             describe(source))
 
 
+def _folder_label(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(os.path.abspath(path))))[:40]
+
+
+def _folder_images(path: str, channels: int, size, limit: int | None, what: str) -> np.ndarray:
+    """A folder's images as uint8 (N, H, W) grey or (N, H, W, 3) RGB, checked for the extractor."""
+    images = read_images(path, channels=channels, size=size, limit=limit, what=what)
+    if len(images) < MIN_IMAGES:
+        raise ImageFolderError(f"{path} holds {len(images)} images; at least {MIN_IMAGES} are needed.")
+    return images
+
+
+def _image_samples(source: Any, channels: int, size, num_samples: int | None, value_range) -> tuple[np.ndarray, str]:
+    """Samples to score against a folder: a folder of images, or an array (N, H, W[, C]) of uint8 or of
+    floats in `value_range`. A model is refused: it is scored through the images it writes."""
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(os.fspath(source)):
+        images = _folder_images(os.fspath(source), channels, size, num_samples, "samples")
+        return images, f"image folder {os.fspath(source)}"
+    if not isinstance(source, np.ndarray):
+        raise SourceError(
+            f"{source!r} is not a folder of images: against a folder reference the samples are images. Write "
+            "them first (python -m keras_gan.translate MODEL INPUTS OUT, python -m keras_gan.generate MODEL OUT) "
+            "and score that folder.")
+    array = source if num_samples is None else source[:num_samples]
+    if num_samples is not None and len(array) < num_samples:
+        raise ValueError(f"num_samples={num_samples} but the array has only {len(source)} samples.")
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if not (array.ndim == 3 or (array.ndim == 4 and array.shape[-1] == 3)):
+        raise SourceError(f"the samples have shape {source.shape}; expected images (N, H, W), (N, H, W, 1) or "
+                          "(N, H, W, 3).")
+    if array.dtype != np.uint8:
+        low, high = value_range
+        array = np.asarray(array, dtype=np.float32)
+        if not np.all(np.isfinite(array)) or array.min() < low - 1e-3 * (high - low) \
+                or array.max() > high + 1e-3 * (high - low):
+            raise SourceError(f"the samples hold values outside [{low:g}, {high:g}] (or NaN); pass value_range "
+                              "(--value-range LOW HIGH) or uint8 images.")
+        array = np.rint(np.clip((array - low) / (high - low), 0.0, 1.0) * 255.0).astype(np.uint8)
+    if channels == 3 and array.ndim == 3:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    elif channels == 1 and array.ndim == 4:
+        array = np.rint(array.astype(np.float32).mean(axis=-1)).astype(np.uint8)
+    if size is not None and array.shape[1:3] != tuple(size):
+        raise SourceError(f"the samples are {array.shape[1]} x {array.shape[2]} images and "
+                          f"{size[0]} x {size[1]} are needed; resize them or save them as a folder.")
+    return array, f"array of {len(array)} samples"
+
+
 def _to_uint8(images: np.ndarray) -> np.ndarray:
     """float [0, 1] (N, 28, 28, 1) -> uint8 (N, 28, 28), rounding to the nearest 8-bit level."""
     return np.rint(np.asarray(images, dtype=np.float32)[..., 0] * 255.0).astype(np.uint8)
@@ -269,17 +345,22 @@ def compute_metrics(
     isolate: bool | None = None,
     verbose: bool = True,
     value_range: tuple[float, float] = (0.0, 1.0),
+    image_size: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """FID / IS / KID / precision-recall of `samples_or_source` against real MNIST.
+    """FID / IS / KID / precision-recall of `samples_or_source` against real MNIST or a folder of real images.
 
     Args:
         samples_or_source: a float array (N, 28, 28[, 1]) in [0, 1] or uint8; a
             keras_gan model, `.keras` file, zoo name or `.npy` file (see
             `evaluation.sources`); `real:<split>` or `noise` (module docstring).
         reference: real data to compare with: mnist-train (train[0:50000],
-            default), mnist-validation, mnist-test or mnist-full-train.
+            default), mnist-validation, mnist-test or mnist-full-train; or
+            a folder of real images (any size, grey or RGB; sub-folders one
+            level deep): the samples are then a folder or an array of images.
         metrics: any of "fid", "isc", "kid", "prc" (list or comma-separated).
-        feature_extractor: "mnist-classifier" (offline) or "inception-v3-compat".
+        feature_extractor: "mnist-classifier" (offline, 28x28 grey),
+            "inception-v3-compat" (any images; needs its weights file) or
+            "facade-segmenter" (offline, RGB facade photos; no IS).
         num_samples: images to evaluate; default all rows of an array, else
             10,000 (generated, or the first rows of a `.npy` / real split).
         num_reference: use only the first images of the reference split.
@@ -301,6 +382,8 @@ def compute_metrics(
         verbose: progress bars and torch-fidelity's messages on stderr.
         value_range: range of the samples' float values (e.g. (-1, 1) for a tanh
             generator), mapped to [0, 1].
+        image_size: (height, width) to resize both sets to, with a folder reference
+            (default: as they are; each set must then have one size).
 
     Returns:
         The requested metrics (`fid`, `isc_mean`, `isc_std`, `kid_mean`,
@@ -315,7 +398,17 @@ def compute_metrics(
     """
     metrics = _checked_metrics(metrics)
     feature_extractor = _checked_choice("feature extractor", feature_extractor, FEATURE_EXTRACTORS)
-    reference = _checked_choice("reference", reference, tuple(REFERENCES))
+    reference = _checked_reference(reference)
+    folder_reference = reference not in REFERENCES
+    if feature_extractor == SEGMENTER_EXTRACTOR:
+        if "isc" in metrics:
+            raise ValueError("The facade segmenter has no class posterior per image, so no Inception Score with "
+                             "it: ask for fid, kid or prc.")
+        if not folder_reference:
+            raise ValueError("The facade segmenter scores RGB facade photos, not MNIST: give --reference a folder "
+                             "of real photos, or use the mnist-classifier features.")
+    if image_size is not None and not folder_reference:
+        raise ValueError("image_size is for a folder reference (MNIST is scored at 28 x 28).")
     num_samples = _checked_count("num_samples", num_samples)
     num_reference = _checked_count("num_reference", num_reference)
     kid_subset_size = _checked_count("kid_subset_size", kid_subset_size, allow_none=False)
@@ -333,10 +426,23 @@ def compute_metrics(
         from evaluation import fidelity_engine as engine
 
     needs_reference = any(m in metrics for m in ("fid", "kid", "prc"))
-    reference_images = _reference_images(reference, num_reference, data_dir) if needs_reference else None
-    samples, description = _samples(samples_or_source, num_samples, seed, batch_size or 1000, data_dir, verbose,
-                                    value_range)
-    samples = _to_uint8(samples)
+    if folder_reference:  # images of any size against a folder of real ones
+        channels = 1 if feature_extractor == MNIST_EXTRACTOR else 3
+        reference_images = (_folder_images(reference, channels, image_size, num_reference, "reference images")
+                            if needs_reference else None)
+        samples, description = _image_samples(samples_or_source, channels, image_size, num_samples, value_range)
+        if feature_extractor == MNIST_EXTRACTOR:
+            for images, what in ((samples, "samples"), (reference_images, "reference images")):
+                if images is not None and images.shape[1:3] != (28, 28):
+                    raise ValueError(
+                        f"The {what} are {images.shape[1]} x {images.shape[2]} images; the MNIST classifier scores "
+                        "28 x 28 grey digits. Use --feature-extractor inception-v3-compat for other images "
+                        "(facade-segmenter for facade photos).")
+    else:
+        reference_images = _reference_images(reference, num_reference, data_dir) if needs_reference else None
+        samples, description = _samples(samples_or_source, num_samples, seed, batch_size or 1000, data_dir,
+                                        verbose, value_range)
+        samples = _to_uint8(samples)
     if len(samples) < MIN_IMAGES:
         raise ValueError(f"At least {MIN_IMAGES} samples are needed; got {len(samples)}.")
     counts = [len(samples)] + ([len(reference_images)] if reference_images is not None else [])
@@ -346,7 +452,8 @@ def compute_metrics(
         feature_extractor=feature_extractor,
         weights_path=weights_path,
         reference_cache_name=(
-            _reference_cache_name(reference, reference_images, feature_extractor, weights_digest)
+            _reference_cache_name(reference if not folder_reference else "folder-" + _folder_label(reference),
+                                  reference_images, feature_extractor, weights_digest)
             if reference_images is not None else None
         ),
         cache_root=cache_root,
@@ -395,6 +502,12 @@ examples:
   # standard Inception features (needs torch-fidelity's weights file)
   python -m evaluation.fidelity samples.npy --metrics fid,isc --feature-extractor inception-v3-compat \\
       --inception-weights weights-inception-2015-12-05-6726825d.pth
+  # your own images: translations (or samples) against a folder of real ones
+  python -m keras_gan.translate pix2pix-facades facades/test/A translated/
+  python -m evaluation.fidelity translated/ --reference facades/test/B --metrics fid,kid \\
+      --feature-extractor facade-segmenter
+  python -m evaluation.fidelity my_samples/ --reference my_photos/ --image-size 256 256 \\
+      --feature-extractor inception-v3-compat --inception-weights weights-inception-2015-12-05-6726825d.pth
 
 Exit status: 0 on success; 2 (and nothing written) on bad arguments, an unknown
 or unreadable CKPT, missing MNIST data or missing Inception weights.
@@ -414,8 +527,8 @@ def _positive(text: str) -> int:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m evaluation.fidelity",
-        description="FID, IS, KID and precision/recall of a generator against real MNIST, computed by "
-                    "torch-fidelity.",
+        description="FID, IS, KID and precision/recall of a generator against real MNIST or a folder of real "
+                    "images, computed by torch-fidelity.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -429,8 +542,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="torch-fidelity's weights-inception-2015-12-05-6726825d.pth (default: the torch hub "
                         "cache, downloaded there if possible)")
     p.add_argument("--no-download", action="store_true", help="never download the Inception weights")
-    p.add_argument("--reference", default="mnist-train", choices=tuple(REFERENCES),
-                   help="real data to compare with (default mnist-train = train[0:50000])")
+    p.add_argument("--reference", default="mnist-train", metavar="{%s} or FOLDER" % ",".join(REFERENCES),
+                   help="real data to compare with: an MNIST split (default mnist-train = train[0:50000]) or a "
+                        "folder of real images (then CKPT is a folder of images too)")
+    p.add_argument("--image-size", type=_positive, nargs=2, metavar=("H", "W"), default=None,
+                   help="with a folder reference: resize both sets to H x W (default: as they are)")
     p.add_argument("--num-samples", type=_positive, default=None,
                    help=f"images to evaluate (default {DEFAULT_NUM_SAMPLES}; at least {MIN_IMAGES})")
     p.add_argument("--num-reference", type=_positive, default=None,
@@ -456,6 +572,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error(str(e))
     if args.inception_weights is not None and args.feature_extractor != INCEPTION_EXTRACTOR:
         p.error(f"--inception-weights is only used with --feature-extractor {INCEPTION_EXTRACTOR}")
+    try:
+        _checked_reference(args.reference)
+    except ValueError as e:
+        p.error(f"--reference: {e}")
+    if args.image_size is not None and args.reference in REFERENCES:
+        p.error("--image-size is for a folder --reference (MNIST is scored at 28 x 28)")
     problem = output_folder_problem(args.json)
     if problem:
         p.error(f"--json: {problem}")
@@ -506,6 +628,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         use_cache=not args.no_cache,
         verbose=not args.quiet,
         value_range=tuple(args.value_range),
+        image_size=tuple(args.image_size) if args.image_size else None,
     )
 
 

@@ -319,44 +319,20 @@ def _samples_from_npy(path: str, num_samples: int, value_range) -> np.ndarray:
     return as_unit_images(np.asarray(array[:num_samples]), path, value_range, plural=False)
 
 
-#: Image files a samples folder may hold (PNG is what keras_gan.generate writes).
-_FOLDER_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-
-
 def _samples_from_folder(path: str, num_samples: int) -> np.ndarray:
     """The first `num_samples` images of a folder (and its class sub-folders, one level), in
-    natural name order, read with Pillow as 8-bit images."""
-    import re
+    natural name order (`evaluation.image_folders`), as MNIST-like samples."""
+    from evaluation.image_folders import ImageFolderError, read_images
 
-    from PIL import Image
-
-    def natural(name: str):
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
-
-    files = []
-    for entry in sorted(os.listdir(path), key=natural):
-        full = os.path.join(path, entry)
-        if os.path.isdir(full):
-            files += [os.path.join(full, name) for name in sorted(os.listdir(full), key=natural)
-                      if name.lower().endswith(_FOLDER_IMAGE_SUFFIXES)]
-        elif entry.lower().endswith(_FOLDER_IMAGE_SUFFIXES):
-            files.append(full)
-    if len(files) < num_samples:
-        raise SourceError(f"{path} holds {len(files)} images but {num_samples} samples were asked for; "
-                          "generate more (python -m keras_gan.generate) or ask for fewer (--num-samples).")
-    check_sample_memory(num_samples, 28 * 28 * 4, f"{path} (images)")
-    images = []
-    for file in files[:num_samples]:
-        try:
-            with Image.open(file) as image:
-                images.append(np.asarray(image.convert("L") if image.mode in ("1", "P", "LA") else image))
-        except (OSError, ValueError) as e:
-            raise SourceError(f"Cannot read {file}: {e}. The image is corrupt; write the samples again.") from e
-    shapes = {image.shape for image in images}
-    if len(shapes) > 1:
-        raise SourceError(f"The images in {path} differ in shape ({', '.join(map(str, sorted(shapes)))}); "
-                          "samples must all have one shape.")
-    return as_unit_images(np.stack(images), f"the images in {path}")
+    try:
+        images = read_images(path, limit=num_samples, what="samples")
+    except ImageFolderError as e:
+        raise SourceError(f"{e} (python -m keras_gan.generate writes such a folder)") from e
+    try:
+        return as_unit_images(images, f"the images in {path}")
+    except SourceError as e:
+        raise SourceError(f"{e} (Other images are scored against a folder of real ones: python -m "
+                          "evaluation.fidelity FOLDER --reference REAL_FOLDER.)") from e
 
 
 def as_unit_images(array: np.ndarray, where: str, value_range=(0.0, 1.0), plural: bool = True) -> np.ndarray:

@@ -345,3 +345,95 @@ def test_classifier_reads_real_digits_and_refuses_bad_images(data_dir):
         mnist_classifier.predict_labels(np.zeros((2, 32, 32), "float32"))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         mnist_classifier.predict_labels(np.full((2, 28, 28), -1.0, "float32"))
+
+
+# ------------------------------------------------- your own images: a folder reference
+def _photo_folder(data_dir, folder, names):
+    """CMP facade photos (JPEG, their own sizes) copied into `folder`."""
+    folder.mkdir(parents=True)
+    for name in names:
+        shutil.copy(os.path.join(data_dir, "cmp_facade_base", name), folder / name)
+    return folder
+
+
+def _facade_photos(data_dir):
+    return sorted(n for n in os.listdir(os.path.join(data_dir, "cmp_facade_base")) if n.endswith(".jpg"))
+
+
+@one_pass("torch", "no Keras model: torch-fidelity and the facade segmenter only")
+def test_folder_reference_scores_real_photos_near_real_ones_and_noise_far(tmp_path, data_dir, cache_root):
+    """Your own images: a folder of samples against a folder of real photos (sizes differ, so
+    --image-size resizes both), on the offline facade-segmenter features."""
+    from PIL import Image
+
+    photos = _facade_photos(data_dir)
+    real = _photo_folder(data_dir, tmp_path / "real", photos[:12])
+    other = _photo_folder(data_dir, tmp_path / "other", photos[12:24])
+    noise = tmp_path / "noise"
+    noise.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (96, 64, 3), dtype=np.uint8)).save(noise / f"{i}.png")
+    common = dict(reference=str(real), metrics="fid,kid", feature_extractor="facade-segmenter",
+                  image_size=(128, 128), verbose=False)
+    same = fidelity.compute_metrics(str(real), **common)
+    photos_vs = fidelity.compute_metrics(str(other), **common)
+    noise_vs = fidelity.compute_metrics(str(noise), **common)
+    assert same["num_samples"] == same["num_reference"] == 12 and same["reference"] == str(real)
+    assert same["samples"] == f"image folder {real}" and same["feature_extractor"] == "facade-segmenter"
+    assert abs(same["fid"]) < 1e-6 * noise_vs["fid"]
+    assert 0 < photos_vs["fid"] < 0.5 * noise_vs["fid"], (photos_vs["fid"], noise_vs["fid"])
+    assert photos_vs["kid_mean"] < noise_vs["kid_mean"]
+    # The reference's statistics were cached once, under a name carrying the folder.
+    assert any("folder-real" in name and "facade-segmenter" in name for name in os.listdir(cache_root))
+    # An array of uint8 images is the same samples as the folder holding them.
+    array = np.stack([np.asarray(Image.open(other / n).convert("RGB").resize((128, 128), Image.Resampling.BILINEAR,
+                                                                             reducing_gap=None))
+                      for n in photos[12:24]])
+    from_array = fidelity.compute_metrics(array, **common)
+    assert from_array["fid"] == pytest.approx(photos_vs["fid"], rel=1e-6)
+
+
+@one_pass("torch", "refused before any Keras model is built")
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["{rgb}", "--num-samples", "10"], "Other images are scored against a folder of real ones"),
+        (["{rgb}", "--reference", "{tmp}/nowhere"], "no such folder"),
+        (["{rgb}", "--reference", "{real}", "--feature-extractor", "facade-segmenter", "--metrics", "fid,isc"],
+         "no Inception Score"),
+        (["{npy}", "--feature-extractor", "facade-segmenter", "--metrics", "fid"], "not MNIST"),
+        (["{rgb}", "--reference", "{real}", "--feature-extractor", "facade-segmenter", "--metrics", "fid"],
+         "--image-size H W"),
+        (["{rgb}", "--reference", "{real}", "--metrics", "fid", "--image-size", "64", "64"], "28 x 28 grey digits"),
+        (["{bad}", "--reference", "{real}", "--feature-extractor", "facade-segmenter", "--metrics", "fid",
+          "--image-size", "64", "64"], "broken.png: "),
+        (["gan-mnist", "--reference", "{real}", "--feature-extractor", "facade-segmenter", "--metrics", "fid",
+          "--image-size", "64", "64"], "python -m keras_gan.generate"),
+        (["{rgb}", "--reference", "{real}", "--feature-extractor", INCEPTION, "--no-download", "--metrics", "fid"],
+         INCEPTION_WEIGHTS_URL),
+        (["{npy}", "--image-size", "64", "64"], "for a folder --reference"),
+    ],
+)
+def test_folder_reference_bad_input_exits_2_and_writes_nothing(argv, message, tmp_path, data_dir, capsys,
+                                                               monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv(fidelity.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(datasets.DATA_DIR_ENV, data_dir)
+    real = _photo_folder(data_dir, tmp_path / "real", _facade_photos(data_dir)[:10])  # mixed sizes
+    rgb, bad = tmp_path / "rgb", tmp_path / "bad"
+    rgb.mkdir()
+    bad.mkdir()
+    for i in range(10):
+        image = Image.fromarray(np.full((64, 64, 3), 20 * i, np.uint8))
+        image.save(rgb / f"{i}.png")
+        image.save(bad / f"{i}.png")
+    (bad / "broken.png").write_bytes((rgb / "0.png").read_bytes()[:40])
+    npy = _mnist_npy(tmp_path, data_dir, n=20)
+    out = tmp_path / "out.json"
+    argv = [a.format(npy=npy, tmp=tmp_path, rgb=rgb, real=real, bad=bad) for a in argv] + ["--json", str(out)]
+    assert fidelity.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "cache").exists()
