@@ -20,6 +20,11 @@ hides the other. A memory child runs one side only (`--side`), warm-up and
 timed steps, and reports its peak resident memory; keras_gan's child runs
 first and hands the native child the compile setting it used
 (`native_args`), so the native side is compiled as Keras compiled its own.
+With `--one-backend-install` both children see only what `pip install
+keras-gan[BACKEND]` installs (`bench/one_backend_site` hides the rest): in a
+development environment with all three frameworks, `import keras` also
+imports JAX (its Orbax callback), pandas and matplotlib, whose memory a user
+of one backend does not pay.
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ def add_arguments(p: argparse.ArgumentParser, memory: bool = True) -> None:
     if memory:
         p.add_argument("--memory", action="store_true",
                        help="measure peak resident memory instead of speed: each side in its own processes")
+        p.add_argument("--one-backend-install", action="store_true",
+                       help="with --memory: hide the packages `pip install keras-gan[BACKEND]` would not install "
+                            "(the other frameworks, pandas, matplotlib, ...; bench/one_backend_site)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
     p.add_argument("--native-jit", choices=("true", "false"), help=argparse.SUPPRESS)
@@ -245,11 +253,29 @@ def format_table(summaries: Sequence[dict], unit: str = "steps", decimals: int =
 
 
 # --------------------------------------------------------------- the parent
-def _run_child(script: str, backend: str, options: Sequence[str], label: str) -> list[dict]:
+#: What `pip install keras-gan[BACKEND]` does not install but this development environment has, and
+#: `import keras` would import if present (its Orbax callback imports jax; pandas, matplotlib, scipy).
+#: scipy stays for JAX, which depends on it.
+NOT_IN_ONE_BACKEND_INSTALL = {
+    "tensorflow": ("jax", "jaxlib", "orbax", "torch", "torchvision", "pandas", "matplotlib", "scipy"),
+    "jax": ("tensorflow", "orbax", "torch", "torchvision", "pandas", "matplotlib"),
+    "torch": ("tensorflow", "jax", "jaxlib", "orbax", "pandas", "matplotlib", "scipy"),
+}
+_ONE_BACKEND_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "one_backend_site")
+
+
+def one_backend_install_env(backend: str) -> dict[str, str]:
+    """The environment of a child that sees only what `pip install keras-gan[backend]` installs."""
+    path = os.pathsep.join(filter(None, [_ONE_BACKEND_SITE, os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "KERAS_GAN_BENCH_HIDE": ",".join(NOT_IN_ONE_BACKEND_INSTALL[backend])}
+
+
+def _run_child(script: str, backend: str, options: Sequence[str], label: str,
+               env: dict[str, str] | None = None) -> list[dict]:
     """Run one child; its rows (the last stdout line: a row or a list of rows). Raises on failure."""
     print(f"{label} ...", file=sys.stderr, flush=True)
     proc = subprocess.run([sys.executable, script, "--child", "--backend", backend, *options],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     rows = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -275,8 +301,12 @@ def run_all_backends(
     and the status is 1.
     """
     memory = getattr(args, "memory", False)
+    one_backend = getattr(args, "one_backend_install", False)
+    if one_backend and not memory:
+        raise SystemExit("--one-backend-install is for --memory (the speed of a step does not depend on it).")
     rows, summaries, failed = [], [], []
     for backend in args.backend or BACKENDS:
+        env = one_backend_install_env(backend) if one_backend else None
         load_before = os.getloadavg()[0]
         backend_rows = []
         try:
@@ -285,9 +315,9 @@ def run_all_backends(
                 if not memory:
                     backend_rows += _run_child(script, backend, options, label)
                     continue
-                (k,) = _run_child(script, backend, [*options, "--side", "keras_gan"], label + " keras_gan")
+                (k,) = _run_child(script, backend, [*options, "--side", "keras_gan"], label + " keras_gan", env)
                 (n,) = _run_child(script, backend, [*options, "--side", "native", *k.get("native_args", [])],
-                                  label + " native")
+                                  label + " native", env)
                 backend_rows.append({"keras_gan": k, "native": n, **memory_row(k, n)})
         except RuntimeError as error:
             print(error, file=sys.stderr)
@@ -305,7 +335,8 @@ def run_all_backends(
         print(f"failed: {', '.join(failed)} (see above)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"options": list(options), "memory": memory, "processes": args.processes, "rows": rows,
+            json.dump({"options": list(options), "memory": memory, "one_backend_install": one_backend,
+                       "processes": args.processes, "rows": rows,
                        "summary": summaries, "failed": failed}, f, indent=2)
     return 1 if failed else 0
 

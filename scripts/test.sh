@@ -6,7 +6,8 @@
 # each pass is mostly one Python thread waiting on small computations and
 # subprocesses, so on CI's 2 cores running them together takes far less wall
 # time than one after the other (which was close to CI's 40-minute limit).
-# Each pass writes its own log and temporary folder; the logs are printed in
+# Each pass writes its own log (ending with its 15 slowest tests: what to trim when CI nears its
+# 40-minute limit) and temporary folder; the logs are printed in
 # backend order as the passes finish. KERAS_GAN_TEST_JOBS=1 runs them in turn.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ trap 'rm -rf "$LOGS"' EXIT
 run_pass() {  # backend: its pytest run, output to $LOGS/backend.log, exit status to $LOGS/backend.rc
   local backend=$1 start=$SECONDS
   shift
-  KERAS_BACKEND=$backend "$PY" -m pytest -q -p no:cacheprovider --basetemp="$LOGS/tmp-$backend" "$@" \
+  KERAS_BACKEND=$backend "$PY" -m pytest -q -p no:cacheprovider --durations=15 --basetemp="$LOGS/tmp-$backend" "$@" \
     > "$LOGS/$backend.log" 2>&1
   echo $? > "$LOGS/$backend.rc"
   echo "=== KERAS_BACKEND=$backend: $((SECONDS - start)) s" >> "$LOGS/$backend.log"

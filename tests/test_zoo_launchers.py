@@ -157,7 +157,9 @@ def test_a_malformed_launch_variable_is_one_line_and_writes_nothing(variables, s
 
 @pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="torchrun: the torch pass")
-def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_path, data_dir):
+def test_torchrun_two_processes_process_zero_writes(tmp_path, data_dir):
+    """A torchrun job started as the README starts it. Its relaunch and resume (mid-epoch, bit-identical to
+    the uninterrupted job) are tested in tests/test_run_safety.py, which launches torchrun three times."""
     out, scratch = tmp_path / "run", tmp_path / "tmp"
     scratch.mkdir()
     # As the README runs it: no KERAS_BACKEND (it used to fall back to JAX on every rank) and a
@@ -181,11 +183,7 @@ def test_torchrun_two_processes_process_zero_writes_and_a_relaunch_resumes(tmp_p
     assert (out / "export" / "gan-mnist.weights.h5").is_file()
     # process 1's private folder was removed (torchrun keeps its own torchelastic_* folder there)
     assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]
-    second = launch(2)
-    assert "resuming from" in second.stderr
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
-    assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 2  # header + the epoch
 
 
 def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, rank_variables) -> str:

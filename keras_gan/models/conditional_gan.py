@@ -120,9 +120,9 @@ class ConditionalGAN(GAN):
         return int(latent_dim), check_same_data_shape(generator.output_shape, x_shape)
 
     # ------------------------------------------------- the networks' inputs
-    def _run_generator(self, z, condition, training: bool):
-        """G(z|y), `condition` the one-hot labels y."""
-        return self.generator([z, condition], training=training)
+    def _generator_inputs(self, z, condition):
+        """G is called on [z, y], `condition` the one-hot labels y."""
+        return [z, condition]
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x|y) as a logit, `condition` the one-hot labels y."""

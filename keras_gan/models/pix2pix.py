@@ -36,6 +36,7 @@ import numpy as np
 from keras import ops
 
 from keras_gan import losses
+from keras_gan.backend import compiled_forward
 from keras_gan.models.adversarial_model import AdversarialModel, _check_batch, default_optimizer
 from keras_gan import compat
 
@@ -176,7 +177,7 @@ class Pix2Pix(AdversarialModel):
             return np.zeros((0,) + self.output_image_shape, dtype="float32")
         if mode == "eval":
             return np.concatenate([
-                ops.convert_to_numpy(self.generator(images[i : i + batch_size], training=False))
+                ops.convert_to_numpy(compiled_forward.forward(self.generator, images[i : i + batch_size]))
                 for i in range(0, len(images), batch_size)
             ])
         return self._translate_as_in_training(images, int(batch_size), seed)
@@ -195,12 +196,13 @@ class Pix2Pix(AdversarialModel):
                 for v, first in zip(seed_states, firsts)
             }
         trainable = [ops.stop_gradient(v.value) for v in generator.trainable_variables]
+        # Compiled as Keras compiles predict (keras_gan.backend.compiled_forward): eager, paper-mode
+        # translate at batch 1 took 1.46x (TF) and 1.98x (JAX) a native jit loop's time.
+        run = compiled_forward.stateless_forward(generator, training=True)
         outputs = []
         for start in range(0, len(images), batch_size):
             non_trainable = [current.get(id(v), v.value) for v in generator.non_trainable_variables]
-            out, updated = generator.stateless_call(
-                trainable, non_trainable, images[start : start + batch_size], training=True
-            )
+            out, updated = run(trainable, non_trainable, images[start : start + batch_size])
             outputs.append(ops.convert_to_numpy(out))
             # Carry the dropout streams on to the next chunk; drop the
             # batch-norm updates.
