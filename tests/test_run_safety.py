@@ -109,10 +109,12 @@ def _last_line(proc) -> str:
                            "dropout draws from a global generator); the in-process variants (test_resume.py) "
                            "run on every backend")
 def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_dir, tmp_path):
-    """One run, interrupted nine times at points inside and between epochs (5 steps an epoch, a step
+    """One run, interrupted ten times at points inside and between epochs (5 steps an epoch, a step
     backup every 2), each time resumed by the same command, ends with the uninterrupted run's
-    state, export and records."""
+    state, export and records; then a resume that changes the data or the seed, and damaged backups,
+    are refused in one line with nothing written."""
     from keras_gan.callbacks import backup_states
+    from tests.test_resume import _corrupt, _files
 
     common = ["gan-mnist", "--limit", "500", "--epochs", "3", "--data-dir", data_dir, "--verbose", "0",
               "--no-eval", "--backup-every-steps", "2"]
@@ -160,6 +162,9 @@ def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_d
     assert _last_line(proc) == (f"zoo.train: stopped by SIGTERM: backed up after step 4 of epoch 2 in "
                                 f"{backup}/epoch-000001-batch-000004; run the same command to resume. "
                                 "(exit status 75)")
+    # SIGKILL halfway through writing epoch 2's own backup (its weights file cut to half): not a state.
+    assert _zoo_train(args, "backup-write:1").returncode == -9
+    assert states() == [(1, 4), (1, 2)]
     # A bad file met at step 2 of epoch 3: one line naming it; the backups are untouched.
     proc = _zoo_train(args, "data-error:2:1")
     assert proc.returncode != 0 and "0042.png is truncated" in _last_line(proc), proc.stderr[-3000:]
@@ -185,6 +190,25 @@ def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_d
     assert summary["epochs_run"] == 3 and summary["optimizer_iterations"] == {"d": 15, "g": 15}
     assert not any(name.startswith(".writing") for name in os.listdir(backup))
     assert (run / "run.lock").read_text() == ""  # released: a clean end
+
+    # A resume must keep --limit and --seed, and a damaged backup is one line, exit 2; nothing written.
+    before = _files(run)
+    for changed, expected in ((["--limit", "400"], "--limit 500 (now 400)"), (["--seed", "5"], "--seed 0 (now 5)")):
+        changed_args = args + ["--epochs", "4"]
+        if changed[0] == "--limit":
+            changed_args[changed_args.index("--limit") + 1] = changed[1]
+        else:
+            changed_args += changed
+        proc = _zoo_train(changed_args)
+        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr[-2000:]
+    assert _files(run) == before
+    for state in backup_states(str(backup)):
+        _corrupt(state.weights_path, "flipped")
+    before = _files(run)
+    proc = _zoo_train(args + ["--epochs", "4"])
+    assert proc.returncode == 2 and "cannot be restored" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert _files(run) == before
 
 
 @pytest.mark.slow
