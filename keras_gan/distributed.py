@@ -67,6 +67,19 @@ def join_torch_job() -> tuple[int, int]:
     return torch.distributed.get_world_size(), torch.distributed.get_rank()
 
 
+def in_torch_job() -> bool:
+    """Whether this process is one rank of a multi-process `torch.distributed` job (Keras' backend torch,
+    the job joined, more than one process)."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return False
+    import torch
+
+    return torch.distributed.is_available() and torch.distributed.is_initialized() \
+        and torch.distributed.get_world_size() > 1
+
+
 def leave_torch_job() -> None:
     """Leave the `torch.distributed` job, if this process joined one."""
     import torch

@@ -65,6 +65,7 @@ import warnings
 import keras
 from keras_gan import compat, signals
 from keras_gan.datasets.shuffled import DataEpoch, resume_position  # noqa: F401 - DataEpoch: public here too (keras_gan.callbacks)
+from keras_gan.distributed import in_torch_job, process_local_view
 from keras_gan.signals import TrainingStopped  # noqa: F401 - public here too (keras_gan.callbacks)
 from keras_gan.utils.files import sha256_of
 
@@ -286,7 +287,7 @@ class ResumableBackup(keras.callbacks.Callback):
         # Every process, every step: they must stop at the same step and write their backups at the same
         # steps (a torch job's backup gathers each process's random state). A due time by each process's
         # own clock is agreed with the stop; a step count is the same everywhere already.
-        if self.every_minutes is not None and _in_torch_job():
+        if self.every_minutes is not None and in_torch_job():
             stop, due = signals.stop_and_flag_agreed(not last and self._due())
         else:
             stop = signals.stop_agreed()
@@ -334,8 +335,6 @@ class ResumableBackup(keras.callbacks.Callback):
         name = f"epoch-{epoch:06d}" + (f"-batch-{batch:06d}" if batch else "")
         if batch and hasattr(self.model, "jax_state_sync"):
             self.model.jax_state_sync()  # mid-epoch, JAX's fit holds the state outside the variables
-        from keras_gan.distributed import process_local_view
-
         writing = os.path.join(self.backup_dir, f"{_WRITING_PREFIX}{name}")
         final = os.path.join(self.backup_dir, name)
         random_states = _global_rng_arrays()  # a collective in a torch job: outside the process-local view
@@ -409,16 +408,6 @@ class ResumableBackup(keras.callbacks.Callback):
 
 
 # ---------------------------------------------------------------- helpers
-def _in_torch_job() -> bool:
-    """Whether this process is one rank of a multi-process `torch.distributed` job."""
-    if keras.backend.backend() != "torch":
-        return False
-    import torch
-
-    return torch.distributed.is_available() and torch.distributed.is_initialized() \
-        and torch.distributed.get_world_size() > 1
-
-
 def _global_rng_arrays() -> dict:
     """The process-wide random states (Python, numpy, torch) as arrays for `global_rng.npz`.
 
@@ -444,7 +433,7 @@ def _global_rng_arrays() -> dict:
 
         state = torch.get_rng_state()
         arrays["torch"] = state.numpy()
-        if _in_torch_job():
+        if in_torch_job():
             from keras_gan.backend import torch_collectives
 
             arrays["torch_processes"] = np.stack(
@@ -474,7 +463,7 @@ def _restore_torch_rng(saved, path: str) -> None:
     """This rank's torch generator from `saved`: its own row of a job's backup, else the one state."""
     import torch
 
-    if not _in_torch_job():
+    if not in_torch_job():
         torch.set_rng_state(torch.from_numpy(saved["torch"].copy()))
         return
     rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()

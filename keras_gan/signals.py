@@ -156,18 +156,18 @@ def _any_process(*flags: bool) -> tuple[bool, ...]:
     JAX): one all-reduce for all of them. Outside a job, `flags` as they are."""
     import keras
 
+    from keras_gan.distributed import in_torch_job
+
     backend = keras.backend.backend()
-    if backend == "torch":
+    if in_torch_job():
         import torch
 
-        if torch.distributed.is_available() and torch.distributed.is_initialized() \
-                and torch.distributed.get_world_size() > 1:
-            value = torch.tensor([int(f) for f in flags], dtype=torch.int32)
-            if torch.distributed.get_backend() == "nccl":
-                value = value.cuda()
-            torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
-            return tuple(bool(v) for v in value.tolist())
-    elif backend == "jax":
+        value = torch.tensor([int(f) for f in flags], dtype=torch.int32)
+        if torch.distributed.get_backend() == "nccl":
+            value = value.cuda()
+        torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+        return tuple(bool(v) for v in value.tolist())
+    if backend == "jax":
         import jax
 
         if jax.process_count() > 1:
