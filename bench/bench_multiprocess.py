@@ -10,7 +10,10 @@ the same global batch split over 2 processes on this machine, joined through
 multi-process `keras.distribution`, TensorFlow MultiWorkerMirroredStrategy),
 each process limited to one thread. Reported: global steps/s of each (best of
 `--repeats` timed `fit`s of `--steps` steps, after a warm-up fit) and the
-speed-up. Run it on an idle machine; it prints the load before and after.
+speed-up, and what agreeing on a stop costs each step in the 2-process job
+(`keras_gan.signals.stop_and_flag_agreed`: one small all-reduce, which
+`ResumableBackup` runs after every step under `stop_on_signals`, as
+`zoo.train` does). Run it on an idle machine; it prints the load before and after.
 """
 
 from __future__ import annotations
@@ -78,7 +81,24 @@ def run_process(steps: int, repeats: int) -> dict:
         start = time.perf_counter()
         gan.fit(data, batch_size=batch, epochs=1, shuffle=False, verbose=0)
         best = min(best, time.perf_counter() - start)
-    return {"steps_per_s": steps / best, "processes": job.processes, "index": job.index}
+    return {"steps_per_s": steps / best, "processes": job.processes, "index": job.index,
+            "stop_check_ms": _stop_check_ms(job.strategy) if job.processes > 1 else None}
+
+
+def _stop_check_ms(strategy, calls: int = 100) -> float:
+    """Milliseconds per `signals.stop_and_flag_agreed` in this job (best of 3 loops of `calls`):
+    what `ResumableBackup` adds to every step under `stop_on_signals` or `every_minutes`."""
+    from keras_gan import signals
+
+    with signals.stop_on_signals():
+        signals.stop_and_flag_agreed(False, strategy)  # first call: the collective's set-up
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(calls):
+                signals.stop_and_flag_agreed(False, strategy)
+            best = min(best, time.perf_counter() - start)
+    return 1000.0 * best / calls
 
 
 def measure_backend(backend: str, steps: int, repeats: int) -> dict:
@@ -105,9 +125,10 @@ def measure_backend(backend: str, steps: int, repeats: int) -> dict:
         if proc.returncode:
             raise RuntimeError(f"{backend} 2 processes failed:\n{err[-3000:]}")
     one = last_row(single.stdout)["steps_per_s"]
-    two = last_row(outputs[0][0])["steps_per_s"]
-    return {"backend": backend, "one_process": round(one, 2), "two_processes": round(two, 2),
-            "speedup": round(two / one, 2)}
+    two = last_row(outputs[0][0])
+    return {"backend": backend, "one_process": round(one, 2), "two_processes": round(two["steps_per_s"], 2),
+            "speedup": round(two["steps_per_s"] / one, 2), "stop_check_ms": round(two["stop_check_ms"], 3),
+            "stop_check_share": round(two["stop_check_ms"] * two["steps_per_s"] / 1000.0, 4)}
 
 
 def main() -> int:
@@ -124,9 +145,11 @@ def main() -> int:
     rows = [measure_backend(b, args.steps, args.repeats) for b in ([args.backend] if args.backend else BACKENDS)]
     print("load after:", os.getloadavg())
     print(f"\npaper MNIST GAN, global batch {GLOBAL_BATCH}, {args.steps} steps, best of {args.repeats}")
-    print("| backend | 1 process steps/s | 2 processes steps/s | speed-up |\n|---|---|---|---|")
+    print("| backend | 1 process steps/s | 2 processes steps/s | speed-up | stop agreement per step (ms) "
+          "| share of a 2-process step |\n|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['one_process']} | {r['two_processes']} | {r['speedup']:.2f}x |")
+        print(f"| {r['backend']} | {r['one_process']} | {r['two_processes']} | {r['speedup']:.2f}x "
+              f"| {r['stop_check_ms']:.3f} | {100 * r['stop_check_share']:.1f}% |")
     return 0
 
 

@@ -287,10 +287,11 @@ class ResumableBackup(keras.callbacks.Callback):
         # Every process, every step: they must stop at the same step and write their backups at the same
         # steps (a torch job's backup gathers each process's random state). A due time by each process's
         # own clock is agreed with the stop; a step count is the same everywhere already.
-        if self.every_minutes is not None and in_torch_job():
-            stop, due = signals.stop_and_flag_agreed(not last and self._due())
+        strategy = getattr(self.model, "distribute_strategy", None)  # a TF_CONFIG job's strategy
+        if self.every_minutes is not None:
+            stop, due = signals.stop_and_flag_agreed(not last and self._due(), strategy)
         else:
-            stop = signals.stop_agreed()
+            stop = signals.stop_agreed(strategy)
             due = not last and self._due()
         if last:
             return  # the epoch's last step: its records and epoch backup come first (on_epoch_end)
@@ -318,7 +319,7 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         folder = self.save(epoch + 1)
-        stop = signals.stop_agreed()
+        stop = signals.stop_agreed(getattr(self.model, "distribute_strategy", None))
         if stop is not None:
             raise TrainingStopped(stop, epoch + 1, 0, folder)
 
@@ -375,7 +376,7 @@ class ResumableBackup(keras.callbacks.Callback):
         if batch:  # the epoch's trackers so far (an epoch's end needs none: the next epoch resets them)
             paths[_METRICS_FILE] = os.path.join(writing, _METRICS_FILE)
             with open(paths[_METRICS_FILE], "wb") as f:
-                np.savez(f, *[keras.ops.convert_to_numpy(v.value) for v in self.model.metrics_variables])
+                np.savez(f, *_tracker_values(self.model))
         for path in paths.values():
             _fsync(path)
         return {name: sha256_of(path) for name, path in paths.items()}
@@ -502,6 +503,20 @@ def _check_state(folder: str, epoch: int, batch: int = 0) -> BackupState:
     if batch and _METRICS_FILE not in (metadata.get("files") or {}):
         return BackupState(epoch, weights, f"{_METRICS_FILE} missing", batch)
     return BackupState(int(metadata.get("epoch", epoch)), weights, None, int(metadata.get("batch", batch)))
+
+
+def _tracker_values(model) -> list:
+    """The values of the model's metric trackers, as NumPy arrays.
+
+    On TensorFlow through `read_value()`: under a `MultiWorkerMirroredStrategy` a
+    tracker is a sync-on-read variable, which NumPy cannot convert; its value is
+    the sum over every replica of every worker (a collective, which every worker
+    runs at the same steps, as it writes its backups at the same steps), and
+    assigning that sum back on resume spreads it over the replicas again.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return [v.value.read_value().numpy() for v in model.metrics_variables]
+    return [keras.ops.convert_to_numpy(v.value) for v in model.metrics_variables]
 
 
 def _load_arrays(path: str) -> list:

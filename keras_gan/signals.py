@@ -21,9 +21,10 @@ records and backup land first). The same command then resumes.
 - In a multi-process job (torchrun, or JAX's `keras.distribution`), every
   process learns at each step whether any of them was signalled (one small
   all-reduce per step), so they all stop after the same step and process 0's
-  backup is the job's; a signal to one process ends the job cleanly. (A
-  TensorFlow `MultiWorkerMirroredStrategy` job is not covered: signal every
-  worker, as its launchers do.)
+  backup is the job's; a signal to one process ends the job cleanly. A
+  TensorFlow `MultiWorkerMirroredStrategy` job (TF_CONFIG) does the same
+  through the strategy the model was built under (`strategy=`, which
+  `ResumableBackup` passes as `model.distribute_strategy`).
 
 Only the main thread can set signal handlers; elsewhere these contexts do nothing.
 """
@@ -35,6 +36,7 @@ import dataclasses
 import signal
 import sys
 import threading
+import weakref
 
 #: The signals that ask a run to save and stop.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -127,16 +129,17 @@ def stop_requested() -> str | None:
     return _name(_active.signum) if _active is not None and _active.signum is not None else None
 
 
-def stop_agreed() -> str | None:
+def stop_agreed(strategy=None) -> str | None:
     """`stop_requested()`, agreed over the processes of a multi-process job: every process gets the
     same answer (the name of a signal, "a signal to another process", or None). A collective: in a
-    job, every process must call it at the same steps (`ResumableBackup` does, after every step)."""
+    job, every process must call it at the same steps (`ResumableBackup` does, after every step).
+    `strategy`: a TensorFlow job's `MultiWorkerMirroredStrategy` (torch and JAX jobs need none)."""
     if _active is None:
         return None
-    return stop_and_flag_agreed(False)[0]
+    return stop_and_flag_agreed(False, strategy)[0]
 
 
-def stop_and_flag_agreed(flag: bool) -> tuple[str | None, bool]:
+def stop_and_flag_agreed(flag: bool, strategy=None) -> tuple[str | None, bool]:
     """`stop_agreed()` and whether `flag` is True on any process, in one collective.
 
     Why: a decision that differs between processes, such as "a backup is due"
@@ -145,15 +148,16 @@ def stop_and_flag_agreed(flag: bool) -> tuple[str | None, bool]:
     process (torch's random states). Unlike `stop_agreed` this is a collective
     in a job even outside `stop_on_signals` (the stop is then None)."""
     local = stop_requested()
-    others, flag = _any_process(local is not None, bool(flag))
+    others, flag = _any_process((local is not None, bool(flag)), strategy)
     if local is None and others:
         local = "a signal to another process of the job"
     return local, flag
 
 
-def _any_process(*flags: bool) -> tuple[bool, ...]:
-    """Each of `flags`, True where it is True on any process of this multi-process job (torch or
-    JAX): one all-reduce for all of them. Outside a job, `flags` as they are."""
+def _any_process(flags: tuple[bool, ...], strategy=None) -> tuple[bool, ...]:
+    """Each of `flags`, True where it is True on any process of this multi-process job (torch,
+    JAX, or TensorFlow's `strategy` across workers): one all-reduce for all of them. Outside a
+    job, `flags` as they are."""
     import keras
 
     from keras_gan.distributed import in_torch_job
@@ -176,7 +180,41 @@ def _any_process(*flags: bool) -> tuple[bool, ...]:
 
             gathered = multihost_utils.process_allgather(np.asarray(flags, np.int32))
             return tuple(bool(v) for v in np.max(np.reshape(gathered, (-1, len(flags))), axis=0))
+    if backend == "tensorflow" and _workers(strategy) > 1:
+        import tensorflow as tf
+
+        total = _tf_sum_over_workers(strategy)(tf.constant([int(f) for f in flags], tf.int32))
+        return tuple(bool(v) for v in total.numpy())
     return tuple(bool(f) for f in flags)
+
+
+_TF_SUMS = weakref.WeakKeyDictionary()
+
+
+def _tf_sum_over_workers(strategy):
+    """A compiled function of a vector: its SUM over every replica of every worker of `strategy`
+    (> 0 is "any": the strategies reduce by SUM or MEAN only). Compiled once per strategy, because
+    TensorFlow runs an eager collective slowly and warns at every call."""
+    fn = _TF_SUMS.get(strategy)
+    if fn is None:
+        import tensorflow as tf
+
+        @tf.function
+        def fn(local):
+            per_replica = strategy.run(tf.identity, args=(local,))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        _TF_SUMS[strategy] = fn
+    return fn
+
+
+def _workers(strategy) -> int:
+    """The worker count of a TensorFlow `MultiWorkerMirroredStrategy`; 1 for anything else."""
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 1
+    return len(strategy.cluster_resolver.cluster_spec().as_dict().get("worker", [])) or 1
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ FAULT is one of
   between-callbacks:E  kill after epoch E's history row was written, before its backup
   sigterm:E:B          send this process a SIGTERM while fetching batch B of epoch E
                        (the run is to finish the step, back up and exit 75)
-  sigterm-rank:R:E:B   the same, in process R of a torchrun job only
+  sigterm-rank:R:E:B   the same, in process R of a job only (torchrun, JAX or TF_CONFIG)
   enospc:WHAT:E[:B]    the write of WHAT fails with ENOSPC: `backup` (after epoch E, or
                        after B steps of epoch E), `history`, `export` or `grid` (epoch E)
   data-error:E:B       fetching batch B of epoch E raises a DataFileError naming a file
@@ -24,6 +24,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
+
+
+def _rank() -> int:
+    """This process's index in a torchrun, JAX (keras.distribution) or TF_CONFIG job; 0 alone."""
+    import json
+
+    if "TF_CONFIG" in os.environ:
+        return int(json.loads(os.environ["TF_CONFIG"])["task"]["index"])
+    return int(os.environ.get("RANK", os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", "0")))
 
 
 def _die() -> None:
@@ -57,8 +66,8 @@ def install(fault: str) -> None:
 
         EpochShuffledArrays.__getitem__ = getitem
 
-    if kind == "sigterm-rank":  # one process of a torchrun job: sigterm-rank:R:E:B
-        if int(os.environ.get("RANK", "0")) == where.pop(0):
+    if kind == "sigterm-rank":  # one process of a job: sigterm-rank:R:E:B
+        if _rank() == where.pop(0):
             on_batch(lambda: os.kill(os.getpid(), signal.SIGTERM))
     elif kind == "sigterm":
         on_batch(lambda: os.kill(os.getpid(), signal.SIGTERM))

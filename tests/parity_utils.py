@@ -1,10 +1,11 @@
 """Helpers of the cross-backend parity tests and of their worker scripts.
 
 A parity test runs one training step from the same weights and data under
-every Keras backend, each in its own subprocess (Keras fixes its backend at
-import time), and compares what the workers saved. The workers
-(`parity_worker*.py`) import this module too, so it imports only numpy at the
-top: Keras is imported inside the functions, after KERAS_BACKEND is set.
+every Keras backend (`parity_results`: the test's own backend in-process, each
+other one in a subprocess, since Keras fixes its backend at import time), and
+compares what the workers returned. The workers (`parity_worker*.py`) import
+this module too, so it imports only numpy at the top: Keras is imported inside
+the functions, after KERAS_BACKEND is set.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,28 +36,67 @@ def global_rel(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:
     return num / max(den, 1e-30)
 
 
-def run_parity_workers(
-    worker: str, inputs: Mapping[str, Any], folder: Path, *, timeout: float = 600
-) -> dict[str, dict[str, np.ndarray]]:
-    """Run `tests/<worker> INPUTS.npz OUTPUT.npz` under every backend; its outputs by backend.
+#: Each parity test's worker: the module whose `make_inputs()` draws its weights, data and noise
+#: and the function of it that runs the step under the backend in use.
+WORKERS = {
+    "gan": ("tests.parity_worker", "run_all_steps"),
+    "cgan": ("tests.parity_worker_cgan", "run_step"),
+    "pix2pix": ("tests.parity_worker_pix2pix", "run_step"),
+}
+_RESULTS: dict[str, tuple[dict, dict]] = {}
 
-    `inputs` is saved to `folder/inputs.npz`; a worker that fails fails the
-    test with the end of its stderr.
+
+def _worker(name: str):
+    import importlib
+
+    module, function = WORKERS[name]
+    module = importlib.import_module(module)
+    return module.make_inputs, getattr(module, function)
+
+
+def parity_results(name: str, tmp_path_factory: Any, *, timeout: float = 1500) -> tuple[dict, dict]:
+    """`WORKERS[name]`'s inputs and its outputs by backend.
+
+    The first call runs every worker at once: on the backend of this test
+    process in-process, and on each other backend in one subprocess that runs
+    them all (Keras fixes its backend at import, and importing a backend costs
+    more CPU than these small steps: one subprocess per backend, not per
+    worker, keeps CI's parity tests to two imports). A worker that fails fails
+    the test with the end of its stderr.
     """
+    import keras
+
     from tests.conftest import BACKENDS, REPO  # not at the top: the workers import this module
 
-    np.savez(folder / "inputs.npz", **inputs)
-    out = {}
-    for backend in BACKENDS:
-        target = folder / f"{backend}.npz"
-        proc = subprocess.run(
-            [sys.executable, os.path.join(REPO, "tests", worker), str(folder / "inputs.npz"), str(target)],
-            env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO),
-            capture_output=True, text=True, timeout=timeout,
-        )
-        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-4000:]}"
-        out[backend] = dict(np.load(target))
-    return out
+    if not _RESULTS:
+        folder = tmp_path_factory.mktemp("parity")
+        here = keras.backend.backend()
+        inputs = {name_: _worker(name_)[0]() for name_ in WORKERS}
+        for name_, values in inputs.items():
+            np.savez(folder / f"{name_}.inputs.npz", **values)
+        outputs = {name_: {here: _worker(name_)[1](inputs[name_])} for name_ in WORKERS}
+        for backend in BACKENDS:
+            if backend == here:
+                continue
+            proc = subprocess.run([sys.executable, "-m", "tests.parity_utils", str(folder)],
+                                  env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO), cwd=REPO,
+                                  capture_output=True, text=True, timeout=timeout)
+            assert proc.returncode == 0, f"{backend} parity workers failed:\n{proc.stderr[-4000:]}"
+            for name_ in WORKERS:
+                outputs[name_][backend] = dict(np.load(folder / f"{name_}.{backend}.npz"))
+        _RESULTS.update({name_: (inputs[name_], outputs[name_]) for name_ in WORKERS})
+    return _RESULTS[name]
+
+
+def _run_workers(folder: str) -> None:
+    """Subprocess side of `parity_results`: every worker on KERAS_BACKEND's backend, from
+    `folder/<name>.inputs.npz` to `folder/<name>.<backend>.npz`."""
+    import keras
+
+    for name in WORKERS:
+        _, run = _worker(name)
+        outputs = run(dict(np.load(os.path.join(folder, f"{name}.inputs.npz"))))
+        np.savez(os.path.join(folder, f"{name}.{keras.backend.backend()}.npz"), **outputs)
 
 
 # ----------------------------------------------------------- worker side
@@ -114,3 +153,7 @@ def compile_with_sgd(model: Any, learning_rate: float, momentum: float) -> None:
         g_optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum),
         jit_compile=keras.backend.backend() != "torch",
     )
+
+
+if __name__ == "__main__":  # python -m tests.parity_utils FOLDER (see parity_results)
+    _run_workers(sys.argv[1])

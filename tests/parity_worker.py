@@ -1,12 +1,11 @@
-"""One full GAN training step from fixed weights, data and noise; run as a subprocess.
+"""One full GAN training step from fixed weights, data and noise, under the backend in use.
 
-Usage: KERAS_BACKEND=<backend> python tests/parity_worker.py INPUTS.npz OUTPUT.npz
+Run by `tests.parity_utils.parity_results`, in-process and in one subprocess per other backend.
 
 Used by `test_backend_parity.py`: the same step on TensorFlow, JAX and PyTorch
 must give the same losses and updated weights.
 """
 
-import sys
 
 import numpy as np
 
@@ -99,9 +98,9 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
     return inputs
 
 
-if __name__ == "__main__":
-    data = dict(np.load(sys.argv[1]))
+def run_all_steps(inputs: dict) -> dict:
+    """Every network's step (see `make_inputs`), its outputs under the network's prefix."""
     result = {}
     for net in ("mlp", "conv", "sim", "wgan"):
-        result.update(run_step(data, net))
-    np.savez(sys.argv[2], **result)
+        result.update(run_step(inputs, net))
+    return result

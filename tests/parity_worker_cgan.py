@@ -1,6 +1,6 @@
 """One full ConditionalGAN training step from fixed weights, data, labels and noise.
 
-Usage: KERAS_BACKEND=<backend> python tests/parity_worker_cgan.py INPUTS.npz OUTPUT.npz
+Run by `tests.parity_utils.parity_results`, in-process and in one subprocess per other backend.
 
 Used by `test_conditional_gan.py`: the same step on TensorFlow, JAX and
 PyTorch must give the same losses and updated weights. The networks are the
@@ -9,7 +9,6 @@ with dropout off; the labels are integers, so each backend's one-hot
 conversion is part of the step.
 """
 
-import sys
 
 import numpy as np
 
@@ -74,6 +73,3 @@ def make_inputs(seed: int = 0, batch: int = 32, d_steps: int = 2) -> dict:
         inputs[f"z{i}"] = rng.uniform(0.0, 1.0, (m, LATENT_DIM)).astype("float32")
     return inputs
 
-
-if __name__ == "__main__":
-    np.savez(sys.argv[2], **run_step(dict(np.load(sys.argv[1]))))

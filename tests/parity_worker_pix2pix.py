@@ -1,13 +1,12 @@
-"""One full Pix2Pix training step (D update, then G update) from fixed weights and data; run as a subprocess.
+"""One full Pix2Pix training step (D update, then G update) from fixed weights and data.
 
-Usage: KERAS_BACKEND=<backend> python tests/parity_worker_pix2pix.py INPUTS.npz OUTPUT.npz
+Run by `tests.parity_utils.parity_results`, in-process and in one subprocess per other backend.
 
 Used by `test_pix2pix.py`: the same step on TensorFlow, JAX and PyTorch must
 give the same losses and updated weights. Dropout is off (each backend draws
 its own masks); batch norm runs with batch statistics, as in training.
 """
 
-import sys
 
 import numpy as np
 
@@ -52,6 +51,3 @@ def make_inputs(seed: int = 0) -> dict:
     inputs.update(random_initial_weights(rng, {"g": g, "d": d}))
     return inputs
 
-
-if __name__ == "__main__":
-    np.savez(sys.argv[2], **run_step(dict(np.load(sys.argv[1]))))

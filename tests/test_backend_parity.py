@@ -3,8 +3,8 @@
 From the same initial weights, the same real batch and the same injected noise
 (dropout off), one full step of Algorithm 1 (k = 2 discriminator updates, then
 the generator update; SGD with momentum), and one simultaneous step of the
-reference code (`update_rule="simultaneous"`), is run under every backend, each in
-its own subprocess. Losses and updated weights must agree to a relative error
+reference code (`update_rule="simultaneous"`), is run under every backend
+(`tests.parity_utils.parity_results`). Losses and updated weights must agree to a relative error
 of 1e-5 (global norm over each network); the weight *changes* must agree too
 (to 1e-2 of their norm: they are small differences of float32 numbers), so a
 skipped or misrouted update cannot hide behind the unchanged weights.
@@ -14,8 +14,7 @@ import pytest
 
 from tests.conftest import cross_backend
 
-from tests.parity_utils import global_norm, global_rel, run_parity_workers
-from tests.parity_worker import make_inputs
+from tests.parity_utils import global_norm, global_rel, parity_results
 
 NETWORKS = ("mlp", "conv", "sim", "wgan")  # sim: the MLP pair with update_rule="simultaneous"
 #: what each step logs (wgan: WGAN-GP, whose critic loss holds the gradient penalty)
@@ -24,8 +23,7 @@ LOGS = {"wgan": ("d_loss", "g_loss", "gradient_penalty", "wasserstein")}
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    inputs = make_inputs()
-    return inputs, run_parity_workers("parity_worker.py", inputs, tmp_path_factory.mktemp("parity"), timeout=600)
+    return parity_results("gan", tmp_path_factory)
 
 
 @pytest.mark.parametrize("net", NETWORKS)

@@ -1,8 +1,5 @@
 """ConditionalGAN: it learns, it matches across backends, it saves and resumes, it rejects bad input."""
 
-import os
-import subprocess
-import sys
 import time
 
 import keras
@@ -14,8 +11,8 @@ from tests.conftest import cross_backend
 import keras_gan
 from tests.test_gan import _Interrupt
 from keras_gan import datasets, networks
-from tests.conftest import BACKENDS, REPO, to_numpy, weights_of
-from tests.parity_worker_cgan import make_inputs, run_step
+from tests.conftest import to_numpy, weights_of
+from tests.parity_utils import global_norm, global_rel, parity_results
 
 NUM_CLASSES = 8
 # Process CPU time (a loaded machine stretches wall time, not work); measured 5-25 s.
@@ -125,41 +122,17 @@ def test_integer_one_hot_and_tf_data_labels_train_identically():
 
 
 @pytest.fixture(scope="module")
-def parity_results(tmp_path_factory):
-    """The step on this backend in-process, on the other two in subprocesses."""
-    folder = tmp_path_factory.mktemp("cgan_parity")
-    inputs = make_inputs()
-    np.savez(folder / "inputs.npz", **inputs)
-    here = keras.backend.backend()
-    out = {here: run_step(inputs)}
-    for backend in BACKENDS:
-        if backend == here:
-            continue
-        target = folder / f"{backend}.npz"
-        proc = subprocess.run(
-            [sys.executable, os.path.join(REPO, "tests", "parity_worker_cgan.py"),
-             str(folder / "inputs.npz"), str(target)],
-            env=dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO, OMP_NUM_THREADS="1"),
-            capture_output=True, text=True, timeout=600,
-        )
-        assert proc.returncode == 0, f"{backend} worker failed:\n{proc.stderr[-4000:]}"
-        out[backend] = dict(np.load(target))
-    return inputs, out
+def cgan_parity(tmp_path_factory):
+    return parity_results("cgan", tmp_path_factory)
 
 
-def _global_rel(a: list, b: list) -> float:
-    num = np.sqrt(sum(float(np.sum((x.astype("float64") - y) ** 2)) for x, y in zip(a, b)))
-    den = np.sqrt(sum(float(np.sum(y.astype("float64") ** 2)) for y in b))
-    return num / max(den, 1e-30)
-
-
-@pytest.mark.slow  # two subprocesses importing their backends: ~20 s of CPU
+@pytest.mark.slow  # two subprocesses importing their backends (shared with the other parity tests)
 @pytest.mark.parametrize("other", ["tensorflow", "torch"])
 @cross_backend
-def test_one_step_matches_across_backends(parity_results, other):
+def test_one_step_matches_across_backends(cgan_parity, other):
     """Same weights, batch, labels and noise, dropout off, d_steps = 2: same losses and
     updated weights (rel. err <= 1e-5) on TensorFlow and PyTorch as on JAX."""
-    inputs, out = parity_results
+    inputs, out = cgan_parity
     ref, res = out["jax"], out[other]
     assert (res["d_iterations"], res["g_iterations"]) == (2, 1)  # d_steps = 2
     for log in ("d_loss", "g_loss", "d_real", "d_fake"):
@@ -169,12 +142,12 @@ def test_one_step_matches_across_backends(parity_results, other):
         keys = sorted((k for k in ref if k[0] == part and k[1:].isdigit()), key=lambda k: int(k[1:]))
         assert keys
         new_ref, new_res = [ref[k] for k in keys], [res[k] for k in keys]
-        assert _global_rel(new_res, new_ref) <= 1e-5
+        assert global_rel(new_res, new_ref) <= 1e-5
         delta_ref = [r - inputs[k] for r, k in zip(new_ref, keys)]
         delta_res = [r - inputs[k] for r, k in zip(new_res, keys)]
         # The step really changed this network, and by the same amount on both backends.
-        assert np.sqrt(sum(float(np.sum(d.astype("float64") ** 2)) for d in delta_ref)) > 1e-4
-        assert _global_rel(delta_res, delta_ref) <= 1e-2
+        assert global_norm(delta_ref) > 1e-4
+        assert global_rel(delta_res, delta_ref) <= 1e-2
 
 
 # --------------------------------------------------------------- sampling

@@ -14,7 +14,7 @@ from keras_gan import networks
 from keras_gan.models.pix2pix import PAPER_BETA_1, PAPER_LEARNING_RATE, REFERENCE_ADAM_EPSILON, seed_state_variables
 from keras_gan.networks.pix2pix import patch_size
 from tests.conftest import to_numpy, weights_of
-from tests.parity_utils import global_norm, global_rel, run_parity_workers
+from tests.parity_utils import global_norm, global_rel, parity_results
 
 SIZE = 16  # the small configuration of most tests: 16x16 images, 3 U-Net levels
 
@@ -501,25 +501,21 @@ def test_untrained_pix2pix_does_not_score():
 
 # ------------------------------------------------------------------- parity
 @pytest.fixture(scope="module")
-def parity_results(tmp_path_factory):
-    from tests.parity_worker_pix2pix import make_inputs
-
-    inputs = make_inputs()
-    folder = tmp_path_factory.mktemp("pix2pix_parity")
-    return inputs, run_parity_workers("parity_worker_pix2pix.py", inputs, folder, timeout=900)
+def pix2pix_parity(tmp_path_factory):
+    return parity_results("pix2pix", tmp_path_factory)
 
 
-@pytest.mark.slow  # three subprocesses, each importing Keras and compiling the step
+@pytest.mark.slow  # two subprocesses, each importing Keras and compiling the steps
 @pytest.mark.parametrize("other", ["tensorflow", "torch"])
 @cross_backend
-def test_one_step_matches_across_backends(parity_results, other):
+def test_one_step_matches_across_backends(pix2pix_parity, other):
     """Same weights and batch, dropout off, one D-then-G step with SGD.
 
     Tolerances: the measured differences are round-off of float32 (losses and
     weights about 2e-7 and 2e-8 relative), so losses and weights must agree to
     1e-6 and the weight changes, small differences of float32 numbers, to 1e-5.
     """
-    inputs, out = parity_results
+    inputs, out = pix2pix_parity
     ref, res = out["jax"], out[other]
     for log in ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake"):
         a, b = float(res[f"log_{log}"]), float(ref[f"log_{log}"])

@@ -105,10 +105,10 @@ def _last_line(proc) -> str:
 
 @pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "torch",
-                    reason="eleven real zoo.train processes: once, in the torch pass (the backend whose unseeded "
+                    reason="twelve real zoo.train processes: once, in the torch pass (the backend whose unseeded "
                            "dropout draws from a global generator); the in-process variants (test_resume.py) "
                            "run on every backend")
-def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_dir, tmp_path):
+def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_dir, tmp_path, capsys):
     """One run, interrupted ten times at points inside and between epochs (5 steps an epoch, a step
     backup every 2), each time resumed by the same command, ends with the uninterrupted run's
     state, export and records; then a resume that changes the data or the seed, and damaged backups,
@@ -192,6 +192,10 @@ def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_d
     assert (run / "run.lock").read_text() == ""  # released: a clean end
 
     # A resume must keep --limit and --seed, and a damaged backup is one line, exit 2; nothing written.
+    # (In this process: these refusals come before any training.)
+    from zoo import train
+
+    capsys.readouterr()
     before = _files(run)
     for changed, expected in ((["--limit", "400"], "--limit 500 (now 400)"), (["--seed", "5"], "--seed 0 (now 5)")):
         changed_args = args + ["--epochs", "4"]
@@ -199,15 +203,16 @@ def test_zoo_train_interrupted_every_way_inside_epochs_ends_bit_identical(data_d
             changed_args[changed_args.index("--limit") + 1] = changed[1]
         else:
             changed_args += changed
-        proc = _zoo_train(changed_args)
-        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr[-2000:]
+        assert train.main(changed_args) == 2
+        err = capsys.readouterr().err
+        assert expected in err, err[-2000:]
     assert _files(run) == before
     for state in backup_states(str(backup)):
         _corrupt(state.weights_path, "flipped")
     before = _files(run)
-    proc = _zoo_train(args + ["--epochs", "4"])
-    assert proc.returncode == 2 and "cannot be restored" in proc.stderr, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
+    assert train.main(args + ["--epochs", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be restored" in err and "Traceback" not in err, err[-2000:]
     assert _files(run) == before
 
 

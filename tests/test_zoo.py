@@ -123,7 +123,10 @@ def test_published_checkpoints_match_their_hash_and_run(name):
         assert outputs.shape == (1, 256, 256, 3) and np.isfinite(outputs).all()
 
 
-def test_train_command_rejects_unknown_names_and_bad_epochs():
+def test_train_command_rejects_unknown_names_and_bad_epochs(capsys):
+    """In-process, through `main` (argparse's own errors exit through SystemExit(2))."""
+    from zoo import train
+
     for args, message in ((["gan-mnst"], "did you mean 'gan-mnist'"), (["gan-mnist", "--epochs", "0"], "--epochs"),
                           (["gan-mnist", "--limit", "0"], "--limit"),
                           (["gan-mnist", "--initial-epoch", "5"], "--initial-epoch needs --init-from"),
@@ -131,21 +134,29 @@ def test_train_command_rejects_unknown_names_and_bad_epochs():
                           (["gan-mnist", "--init-from", "pretrained", "--initial-epoch", "300"],
                            "leaves nothing to train"),
                           (["gan-mnist", "--generator-ema", "1.5"], "must be in (0, 1)")):
-        proc = subprocess.run([sys.executable, "-m", "zoo.train", *args], cwd=REPO, capture_output=True,
-                              text=True, timeout=120)
-        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        try:
+            code = train.main(args)
+        except SystemExit as e:
+            code = e.code
+        err = capsys.readouterr().err
+        assert code == 2 and message in err, (args, err)
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="argument handling: run once, in the torch pass")
-def test_train_command_refuses_an_unusable_out_and_writes_nothing_when_it_refuses(data_dir, tmp_path):
+def test_train_command_refuses_an_unusable_out_and_writes_nothing_when_it_refuses(data_dir, tmp_path, capsys):
+    """In-process, through `main` (the refusals come before any training; the command line's own
+    exit path is tests/test_run_safety.py's)."""
+    from zoo import train
+
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
     cases = ((["--out", str(a_file)], "is a file"),
              (["--out", "/proc/keras_gan_run"], "cannot"),
              (["--limit", "50", "--out", str(tmp_path / "run")], "make no batch"))
     for args, message in cases:
-        proc = _train("gan-mnist", "--data-dir", data_dir, "--epochs", "1", *args, timeout=300)
-        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert train.main(["gan-mnist", "--data-dir", data_dir, "--epochs", "1", *args]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
     assert a_file.read_text() == "not a folder" and not (tmp_path / "run").exists()
 
 

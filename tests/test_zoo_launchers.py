@@ -186,18 +186,18 @@ def test_torchrun_two_processes_process_zero_writes(tmp_path, data_dir):
     assert len((out / "history.csv").read_text().strip().splitlines()) == 2  # header + the epoch
 
 
-def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, rank_variables) -> str:
+def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, rank_variables,
+                          fault: str | None = None) -> list:
     """`python -m zoo.train` as 2 processes of one job (`rank_variables(rank)`: the launcher's
-    variables); asserts both succeed; returns process 0's stderr."""
+    variables), through tests/fault_worker.py when `fault` is given; returns each process's
+    (exit status, stderr)."""
+    module = ["tests.fault_worker", fault, "--"] if fault else ["zoo.train"]
     processes = [subprocess.Popen(
-        [sys.executable, "-m", "zoo.train", *arguments, "--epochs", str(epochs), "--out", str(out)],
+        [sys.executable, "-m", *module, *arguments, "--epochs", str(epochs), "--out", str(out)],
         env=dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=REPO, TMPDIR=str(scratch),
                  KERAS_GAN_DATA_DIR=str(data_dir), **rank_variables(rank)),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
-    results = [p.communicate(timeout=300) for p in processes]
-    for p, (_, err) in zip(processes, results):
-        assert p.returncode == 0, err[-3000:]
-    return results[0][1]
+    return [(p.returncode, err) for p, (_, err) in zip(processes, [p.communicate(timeout=300) for p in processes])]
 
 
 def _job_variables():
@@ -207,23 +207,35 @@ def _job_variables():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(keras.backend.backend() == "torch", reason="keras.distribution (JAX pass) or TF_CONFIG (TF pass)")
-def test_two_processes_match_one_process_and_a_relaunch_resumes(tmp_path, data_dir):
-    """Process 0 alone writes and a relaunch resumes. JAX: one program over the global batch, so
-    the job's export is one process's to 1e-5. TensorFlow: each replica draws its own dropout
-    masks (replica_streams), so the export is one process's only in distribution (the paper's D
-    has dropout); TF's exactness with dropout off is test_multiprocess's."""
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="keras.distribution (JAX pass) or TF_CONFIG (TF pass); "
+                    "torchrun's is tests/test_run_safety.py's")
+def test_a_sigterm_to_one_process_stops_the_job_and_a_relaunch_resumes(tmp_path, data_dir):
+    """A SIGTERM to process 1 alone mid-epoch: every process stops after the same step (the stop is
+    agreed each step: JAX's all-gather, TensorFlow's strategy reduce), process 0's step backup is the
+    job's, and the relaunch finishes from it. Process 0 alone writes. JAX: one program over the
+    global batch, so the job's export is one process's to 1e-5. TensorFlow: each replica draws its
+    own dropout masks (replica_streams), so the export is one process's only in distribution (the
+    paper's D has dropout); TF's exactness with dropout off is test_multiprocess's."""
     from zoo import train
+    from keras_gan.callbacks import restorable_state
 
     out, scratch = tmp_path / "run", tmp_path / "tmp"
     scratch.mkdir()
-    arguments = ["gan-mnist", "--limit", "300", "--no-eval", "--score-every", "2"]
-    _launch_two_processes(out, 1, arguments, scratch, data_dir, _job_variables())
+    arguments = ["gan-mnist", "--limit", "300", "--no-eval", "--score-every", "2", "--backup-every-steps", "1"]
+    # 3 global steps an epoch; process 1 alone is signalled while a batch of epoch 2 is fetched.
+    (code0, err0), (code1, err1) = _launch_two_processes(out, 2, arguments, scratch, data_dir, _job_variables(),
+                                                         fault="sigterm-rank:1:1:1")
+    assert code0 == code1 == 75, (err0[-3000:], err1[-3000:])
+    assert "stopped by a signal to another process of the job: backed up after step" in err0, err0[-3000:]
+    assert "zoo.train (process 1): stopped by SIGTERM; process 0 wrote the backup." in err1, err1[-3000:]
+    assert restorable_state(str(out / "backup")).where.endswith("of epoch 2")
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 2  # header + epoch 1
+    (code0, err0), (code1, err1) = _launch_two_processes(out, 2, arguments, scratch, data_dir, _job_variables())
+    assert code0 == code1 == 0, (err0[-3000:], err1[-3000:])
+    assert "resuming from" in err0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["processes"] == 2 and summary["optimizer_iterations"] == {"d": 3, "g": 3}  # 300 / 100
-    assert "resuming from" in _launch_two_processes(out, 2, arguments, scratch, data_dir, _job_variables())
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["epochs_run"] == 2 and summary["optimizer_iterations"] == {"d": 6, "g": 6}
+    assert summary["processes"] == 2 and summary["epochs_run"] == 2
+    assert summary["optimizer_iterations"] == {"d": 6, "g": 6}  # 300 / 100 a epoch
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + one row per epoch
     assert (out / "val_parzen.csv").is_file()  # process 0 scored alone
     assert not list(scratch.iterdir())  # process 1's private backup copy was removed
