@@ -327,3 +327,37 @@ def test_pix2pix_trains_one_image_per_process_under_torchrun(tmp_path, data_dir)
     assert (out / "samples" / "samples_epoch_001.png").is_file()
     assert len((out / "history.csv").read_text().strip().splitlines()) == 2
     assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torchrun: the torch pass")
+def test_pix2pix_folder_training_runs_under_torchrun(tmp_path):
+    """`torchrun ... zoo.train pix2pix-folder --data PATH` on a user's own pairs (4 aligned A|B files,
+    32x32): one pair per process per step, process 0 alone writes (history, grid, export with its
+    sha256), and the export translates in one process."""
+    from tests import image_folders
+
+    data, out, scratch = tmp_path / "pairs", tmp_path / "run", tmp_path / "tmp"
+    scratch.mkdir()
+    image_folders.aligned_pairs(str(data), count=4, size=32)
+    image_folders.aligned_pairs(str(data), count=2, size=32, split="test")
+    env = dict(os.environ, PYTHONPATH=REPO, TMPDIR=str(scratch), KERAS_BACKEND="torch")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                           "--master-port", free_local_ports(1)[0], "-m", "zoo.train", "pix2pix-folder",
+                           "--data", str(data), "--image-size", "32", "--width", "2", "--verbose", "0",
+                           "--epochs", "1", "--out", str(out)], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["global_batch_size"] == 2
+    assert summary["optimizer_iterations"] == {"d": 2, "g": 2}  # 4 pairs / 2 per global step
+    export = out / "export" / "pix2pix-folder.weights.h5"
+    assert summary["sha256"] == (out / "export" / "pix2pix-folder.weights.h5.sha256").read_text().split()[0]
+    assert (out / "samples" / "samples_epoch_001.png").is_file()
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 2
+    assert not [p.name for p in scratch.iterdir() if not p.name.startswith("torchelastic_")]
+    from keras_gan import translate
+
+    translated = tmp_path / "translated"
+    assert translate.main([str(export), str(data / "test"), str(translated), "--half", "A", "--quiet"]) == 0
+    assert sorted(os.listdir(translated)) == ["1.png", "2.png"]
