@@ -195,7 +195,7 @@ def _launch_two_processes(out, epochs: int, arguments: list, scratch, data_dir, 
     processes = [subprocess.Popen(
         [sys.executable, "-m", *module, *arguments, "--epochs", str(epochs), "--out", str(out)],
         env=dict(os.environ, KERAS_BACKEND=keras.backend.backend(), PYTHONPATH=REPO, TMPDIR=str(scratch),
-                 KERAS_GAN_DATA_DIR=str(data_dir), **rank_variables(rank)),
+                 **({"KERAS_GAN_DATA_DIR": str(data_dir)} if data_dir else {}), **rank_variables(rank)),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
     return [(p.returncode, err) for p, (_, err) in zip(processes, [p.communicate(timeout=300) for p in processes])]
 
@@ -330,24 +330,28 @@ def test_pix2pix_trains_one_image_per_process_under_torchrun(tmp_path, data_dir)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torchrun: the torch pass")
-def test_pix2pix_folder_training_runs_under_torchrun(tmp_path):
-    """`torchrun ... zoo.train pix2pix-folder --data PATH` on a user's own pairs (4 aligned A|B files,
-    32x32): one pair per process per step, process 0 alone writes (history, grid, export with its
-    sha256), and the export translates in one process."""
+def test_pix2pix_folder_training_runs_under_each_launcher(tmp_path):
+    """`zoo.train pix2pix-folder --data PATH` on a user's own pairs (4 aligned A|B files, 32x32) as a
+    2-process job of this pass's backend (torchrun; JAX's keras.distribution variables; TF_CONFIG):
+    one pair per process per step, process 0 alone writes (history, grid, export with its sha256),
+    and the export translates in one process."""
     from tests import image_folders
 
     data, out, scratch = tmp_path / "pairs", tmp_path / "run", tmp_path / "tmp"
     scratch.mkdir()
     image_folders.aligned_pairs(str(data), count=4, size=32)
     image_folders.aligned_pairs(str(data), count=2, size=32, split="test")
-    env = dict(os.environ, PYTHONPATH=REPO, TMPDIR=str(scratch), KERAS_BACKEND="torch")
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-                           "--master-port", free_local_ports(1)[0], "-m", "zoo.train", "pix2pix-folder",
-                           "--data", str(data), "--image-size", "32", "--width", "2", "--verbose", "0",
-                           "--epochs", "1", "--out", str(out)], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    arguments = ["pix2pix-folder", "--data", str(data), "--image-size", "32", "--width", "2", "--verbose", "0"]
+    if keras.backend.backend() == "torch":
+        env = dict(os.environ, PYTHONPATH=REPO, TMPDIR=str(scratch), KERAS_BACKEND="torch")
+        proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                               "--master-port", free_local_ports(1)[0], "-m", "zoo.train", *arguments,
+                               "--epochs", "1", "--out", str(out)], env=env, cwd=REPO, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    else:
+        results = _launch_two_processes(out, 1, arguments, scratch, None, _job_variables())
+        assert [code for code, _ in results] == [0, 0], [err[-3000:] for _, err in results]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["processes"] == 2 and summary["global_batch_size"] == 2
     assert summary["optimizer_iterations"] == {"d": 2, "g": 2}  # 4 pairs / 2 per global step
