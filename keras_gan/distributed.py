@@ -141,9 +141,17 @@ def initialize() -> DataParallelJob:
     import tensorflow as tf
 
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    resolver = strategy.cluster_resolver
-    return DataParallelJob(len(resolver.cluster_spec().as_dict().get("worker", [])), int(resolver.task_id),
-                           strategy)
+    return DataParallelJob(tf_worker_count(strategy), int(strategy.cluster_resolver.task_id), strategy)
+
+
+def tf_worker_count(strategy) -> int:
+    """The workers of a TensorFlow `MultiWorkerMirroredStrategy` (its TF_CONFIG cluster); 1 for any
+    other strategy, or None."""
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 1
+    return len(strategy.cluster_resolver.cluster_spec().as_dict().get("worker", [])) or 1
 
 
 def _state_variables(model) -> list:

@@ -287,11 +287,10 @@ class ResumableBackup(keras.callbacks.Callback):
         # Every process, every step: they must stop at the same step and write their backups at the same
         # steps (a torch job's backup gathers each process's random state). A due time by each process's
         # own clock is agreed with the stop; a step count is the same everywhere already.
-        strategy = getattr(self.model, "distribute_strategy", None)  # a TF_CONFIG job's strategy
         if self.every_minutes is not None:
-            stop, due = signals.stop_and_flag_agreed(not last and self._due(), strategy)
+            stop, due = signals.stop_and_flag_agreed(not last and self._due(), self._strategy())
         else:
-            stop = signals.stop_agreed(strategy)
+            stop = signals.stop_agreed(self._strategy())
             due = not last and self._due()
         if last:
             return  # the epoch's last step: its records and epoch backup come first (on_epoch_end)
@@ -306,6 +305,11 @@ class ResumableBackup(keras.callbacks.Callback):
             raise TrainingStopped(stop, self._epoch if folder else self._saved_at[0],
                                   self._done if folder else self._saved_at[1], folder or self._last_folder())
 
+    def _strategy(self):
+        """The model's TensorFlow distribution strategy (a TF_CONFIG job's: the stop is agreed through
+        it); None on the other backends, whose jobs need none."""
+        return getattr(self.model, "distribute_strategy", None)
+
     def _due(self) -> bool:
         epoch, batch, clock = self._saved_at
         if self.every_steps is not None:
@@ -319,7 +323,7 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         folder = self.save(epoch + 1)
-        stop = signals.stop_agreed(getattr(self.model, "distribute_strategy", None))
+        stop = signals.stop_agreed(self._strategy())
         if stop is not None:
             raise TrainingStopped(stop, epoch + 1, 0, folder)
 

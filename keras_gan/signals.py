@@ -160,7 +160,7 @@ def _any_process(flags: tuple[bool, ...], strategy=None) -> tuple[bool, ...]:
     job, `flags` as they are."""
     import keras
 
-    from keras_gan.distributed import in_torch_job
+    from keras_gan.distributed import in_torch_job, tf_worker_count
 
     backend = keras.backend.backend()
     if in_torch_job():
@@ -180,7 +180,7 @@ def _any_process(flags: tuple[bool, ...], strategy=None) -> tuple[bool, ...]:
 
             gathered = multihost_utils.process_allgather(np.asarray(flags, np.int32))
             return tuple(bool(v) for v in np.max(np.reshape(gathered, (-1, len(flags))), axis=0))
-    if backend == "tensorflow" and _workers(strategy) > 1:
+    if backend == "tensorflow" and tf_worker_count(strategy) > 1:
         import tensorflow as tf
 
         total = _tf_sum_over_workers(strategy)(tf.constant([int(f) for f in flags], tf.int32))
@@ -206,15 +206,6 @@ def _tf_sum_over_workers(strategy):
 
         _TF_SUMS[strategy] = fn
     return fn
-
-
-def _workers(strategy) -> int:
-    """The worker count of a TensorFlow `MultiWorkerMirroredStrategy`; 1 for anything else."""
-    import tensorflow as tf
-
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return 1
-    return len(strategy.cluster_resolver.cluster_spec().as_dict().get("worker", [])) or 1
 
 
 @contextlib.contextmanager
