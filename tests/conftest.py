@@ -10,13 +10,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-#: The cross-backend parity tests start every backend in its own subprocess, so
-#: one pass covers all three; they run in the pass of this backend only.
+#: The cross-backend parity tests run this backend in-process and each other one in a
+#: subprocess (`tests.parity_utils.parity_results`), so one pass covers all three; they run in
+#: the pass of this backend only.
 PARITY_HOST_BACKEND = "jax"
 
 cross_backend = pytest.mark.skipif(
     keras.backend.backend() != PARITY_HOST_BACKEND,
-    reason=f"runs all three backends in subprocesses; executed once, in the {PARITY_HOST_BACKEND} pass",
+    reason=f"runs all three backends (the others in subprocesses); executed once, in the {PARITY_HOST_BACKEND} pass",
 )
 
 
