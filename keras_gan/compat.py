@@ -303,6 +303,22 @@ def sublayers(layer) -> list:
         raise _missing("Layer._layers", e) from e
 
 
+def conv_transpose_padding_for_jax(layer, input_shape) -> list:
+    """The `jax.lax.conv_transpose` padding Keras computes for a transposed convolution `layer` on
+    `input_shape` (`backend_utils.compute_conv_transpose_padding_args_for_jax`).
+
+    Private API: `keras_gan.backend.jax_layers` runs Keras' own JAX convolution with a kernel
+    prepared outside the call, and must pad exactly as Keras does (JAX's "SAME" differs).
+    """
+    try:
+        from keras.src.backend.common.backend_utils import compute_conv_transpose_padding_args_for_jax
+    except ImportError as e:
+        raise _missing("backend_utils.compute_conv_transpose_padding_args_for_jax", e) from e
+    return compute_conv_transpose_padding_args_for_jax(
+        input_shape=input_shape, kernel_shape=tuple(layer.kernel.shape), strides=tuple(layer.strides),
+        padding=layer.padding, output_padding=layer.output_padding, dilation_rate=tuple(layer.dilation_rate))
+
+
 def check() -> list[str]:
     """Probe every private API above on small real objects; return what was checked.
 
@@ -368,6 +384,12 @@ def check() -> list[str]:
     dense_kernel(dense)
     is_unseeded(keras.random.SeedGenerator())
     checked += ["stateless_scope.in_stateless_scope", "Dense._kernel", "SeedGenerator._initial_seed"]
+    transposed = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same")
+    transposed.build((1, 3, 3, 1))
+    if conv_transpose_padding_for_jax(transposed, (1, 3, 3, 1)) != [(2, 2), (2, 2)]:
+        raise KerasCompatError("keras_gan expected Keras' JAX transposed-convolution padding [(2, 2), (2, 2)] "
+                               f"for a 4x4 kernel with stride 2; Keras {keras.__version__} gives another.")
+    checked.append("backend_utils.compute_conv_transpose_padding_args_for_jax")
     for path, methods in OVERRIDDEN_TRAINER_METHODS.items():
         module_name, class_name = path.rsplit(".", 1)
         try:

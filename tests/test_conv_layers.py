@@ -161,3 +161,53 @@ def test_nchw_copies_only_on_the_device_they_were_measured_on():
     assert torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cpu")
     assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cuda")
     assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=True, device_type="cuda")
+
+
+@pytest.mark.parametrize("kernel, strides, padding, use_bias, size, fast", CASES)
+def test_jax_inference_with_a_prepared_kernel_is_keras_call_bit_for_bit(kernel, strides, padding, use_bias, size, fast,
+                                                                       monkeypatch):
+    """On JAX a compiled inference pass (keras_gan.backend.compiled_forward) convolves with the transposed
+    kernel rewritten once outside the pass (keras_gan.backend.jax_layers): the same op on the same values
+    as Keras' layer, so the same bits; rewritten once per set of weights, and again after an assign."""
+    if keras.backend.backend() != "jax":
+        pytest.skip("the prepared kernel is the JAX path")
+    from keras_gan.backend import compiled_forward, jax_layers
+
+    traced = []  # the layers that convolved with a prepared kernel (recorded while the pass is traced)
+    convolve = jax_layers.conv2d_transpose
+    monkeypatch.setattr(jax_layers, "conv2d_transpose",
+                        lambda layer, *args: traced.append(layer.name) or convolve(layer, *args))
+    inputs = keras.Input(size + (3,))
+    hidden = layers.Conv2DTranspose(4, kernel, strides=strides, padding=padding, use_bias=use_bias,
+                                    bias_initializer="random_normal", activation="relu")(inputs)
+    outputs = layers.Conv2DTranspose(2, 3, dilation_rate=2, padding="same", bias_initializer="random_normal",
+                                     activation="tanh")(hidden)
+    model = keras.Model(inputs, outputs)
+    reference = keras.Model(inputs, outputs)  # the same layers, called by Keras (no prepared kernel)
+    x = np.random.default_rng(0).normal(size=(2,) + size + (3,)).astype("float32")
+    run = compiled_forward.stateless_forward(model, training=False)
+    np.testing.assert_array_equal(to_numpy(compiled_forward.forward(model, x)), to_numpy(reference(x)))
+    assert traced == [model.layers[1].name, model.layers[2].name]
+    compiled_forward.forward(model, x[:1])
+    assert run.preparations == 1
+    first = model.layers[1]
+    first.kernel.assign(-first.kernel.value)
+    np.testing.assert_array_equal(to_numpy(compiled_forward.forward(model, x)), to_numpy(reference(x)))
+    assert run.preparations == 2
+
+
+def test_jax_prepared_kernel_under_mixed_precision_is_keras_call():
+    """The prepared kernel is cast to the layer's compute dtype, as Keras' autocast casts the kernel."""
+    if keras.backend.backend() != "jax":
+        pytest.skip("the prepared kernel is the JAX path")
+    from keras_gan.backend import compiled_forward
+
+    inputs = keras.Input((8, 8, 3))
+    outputs = layers.Conv2DTranspose(4, 4, strides=2, padding="same", dtype="mixed_bfloat16")(inputs)
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    ours = compiled_forward.forward(model, x)
+    assert compiled_forward.stateless_forward(model, training=False).preparations == 1
+    assert keras.backend.standardize_dtype(ours.dtype) == "bfloat16"
+    as_float32 = lambda y: to_numpy(keras.ops.cast(y, "float32"))
+    np.testing.assert_array_equal(as_float32(ours), as_float32(model(x)))

@@ -58,9 +58,11 @@ def _compile(model: keras.Model, training: bool):
 
     backend = keras.backend.backend()
     if backend == "jax":
-        import jax
+        from keras_gan.backend import jax_layers
 
-        return jax.jit(call)
+        # jax.jit, with the transposed convolutions' kernels rewritten once per set of weights,
+        # outside the pass (translate at batch 1 was 1.45x a native loop without it).
+        return jax_layers.compile_forward(model, call)
     if backend == "tensorflow":
         import tensorflow as tf
 
