@@ -194,6 +194,8 @@ def test_jax_inference_with_a_prepared_kernel_is_keras_call_bit_for_bit(kernel, 
     first.kernel.assign(-first.kernel.value)
     np.testing.assert_array_equal(to_numpy(compiled_forward.forward(model, x)), to_numpy(reference(x)))
     assert run.preparations == 2
+    first.trainable = False  # its kernel moves to the non-trainable values
+    np.testing.assert_array_equal(to_numpy(compiled_forward.forward(model, x)), to_numpy(reference(x)))
 
 
 def test_jax_prepared_kernel_under_mixed_precision_is_keras_call():

@@ -332,3 +332,30 @@ def test_fit_logs_through_the_lean_trackers(monkeypatch):
         logged = history.history[name][0]
         np.testing.assert_allclose(logged, np.mean(np.array(per_step, "float64")), rtol=1e-6, err_msg=name)
         np.testing.assert_allclose(logged, float(usual.result().cpu().numpy()), rtol=1e-6, err_msg=name)
+
+
+def test_inference_passes_take_the_lean_pass_with_the_usual_outputs(monkeypatch):
+    """`generate` / `translate` run the generator through keras_gan.backend.compiled_forward; on torch
+    that routes it through the lean pass (no per-layer `__call__` work), in inference mode and in the
+    stateless training-mode pass of pix2pix's paper mode, with bitwise the outputs of the usual call."""
+    import torch
+
+    from keras_gan.backend import compiled_forward, torch_graph
+
+    _, unet, img = _networks()[3]
+    trainable = [v.value.detach() for v in unet.trainable_variables]
+    non_trainable = [v.value.detach() for v in unet.non_trainable_variables]
+    with torch.no_grad():
+        usual_eval = unet(torch.tensor(img), training=False).numpy()
+        usual_paper, usual_state = unet.stateless_call(trainable, non_trainable, torch.tensor(img), training=True)
+    lean_calls = []
+    lean = torch_graph.GraphForward.__call__
+    monkeypatch.setattr(torch_graph.GraphForward, "__call__",
+                        lambda self, *args, **kwargs: lean_calls.append(1) or lean(self, *args, **kwargs))
+    np.testing.assert_array_equal(compiled_forward.forward(unet, torch.tensor(img)).numpy(), usual_eval)
+    assert lean_calls, "the inference pass did not take the lean pass"
+    paper, state = compiled_forward.stateless_forward(unet, training=True)(trainable, non_trainable, torch.tensor(img))
+    assert len(lean_calls) == 2
+    np.testing.assert_array_equal(paper.numpy(), usual_paper.numpy())
+    for a, b in zip(state, usual_state):  # the batch-norm averages and dropout streams it hands back
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

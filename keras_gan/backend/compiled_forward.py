@@ -13,7 +13,10 @@ inference mode, and pix2pix's paper mode runs the generator in training mode
 So the forward pass is `model.stateless_call`, compiled once per (model,
 training flag): `jax.jit` on JAX, a `tf.function` on TensorFlow (without XLA,
 Keras' default on a CPU), and left eager on PyTorch, whose eager mode is
-the native baseline. Being stateless, it hands back the updated non-trainable
+the native baseline, with the network routed through the torch train step's
+lean graph pass (`keras_gan.backend.torch_graph`: no per-layer `__call__`
+work). On JAX the transposed convolutions' kernels are rewritten once per set
+of weights, outside the pass (`keras_gan.backend.jax_layers`). Being stateless, it hands back the updated non-trainable
 values (the dropout streams, batch-norm averages) and the caller decides
 which to keep.
 """
@@ -45,6 +48,9 @@ def forward(model: keras.Model, inputs, training: bool = False):
     if keras.backend.backend() == "torch" and not training:
         import torch
 
+        from keras_gan.backend import torch_graph
+
+        torch_graph.route_calls_through_graph(model)  # see _compile
         with torch.no_grad():
             return model(inputs, training=False)
     outputs, _ = stateless_forward(model, training)(
@@ -70,6 +76,13 @@ def _compile(model: keras.Model, training: bool):
         return tf.function(call, reduce_retracing=True, jit_compile=False)
     if backend == "torch":
         import torch
+
+        from keras_gan.backend import torch_graph
+
+        # Eager, as a native loop, but without Keras' per-layer `__call__` work: the network's call
+        # takes the same lean graph pass as the torch train step (bitwise the same outputs;
+        # keras_gan.backend.torch_graph). `stateless_call` runs `model.call`, so it takes it too.
+        torch_graph.route_calls_through_graph(model)
 
         def call_without_autograd(trainable, non_trainable, inputs):
             with torch.no_grad():

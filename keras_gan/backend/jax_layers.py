@@ -74,11 +74,10 @@ def compile_forward(model, call: Callable) -> Callable:
     `stateless_call`), with every `prepares_jax_kernel` layer's kernel prepared outside it and cached
     (see the module docstring)."""
     layers = [layer for layer in compat.flatten_layers(model, include_self=False)
-              if getattr(layer, "prepares_jax_kernel", False) and layer.built]
+              if getattr(layer, "prepares_jax_kernel", False) and layer.built
+              and layer.data_format == "channels_last"]  # the layers that read a prepared kernel
     if not layers:
         return jax.jit(call)
-    variables = list(model.trainable_variables) + list(model.non_trainable_variables)
-    positions = [next(i for i, v in enumerate(variables) if v is layer.kernel) for layer in layers]
     dtypes = [layer.compute_dtype for layer in layers]
     ids = [id(layer) for layer in layers]
 
@@ -97,8 +96,11 @@ def compile_forward(model, call: Callable) -> Callable:
     cache: dict = {"sources": (), "prepared": None}
 
     def forward(trainable, non_trainable, inputs):
+        # Where each kernel's value is, looked up on every call: freezing a layer moves its kernel
+        # from the trainable values to the non-trainable ones.
+        position = {id(v): i for i, v in enumerate(model.trainable_variables + model.non_trainable_variables)}
         values = list(trainable) + list(non_trainable)
-        kernels = [values[i] for i in positions]
+        kernels = [values[position[id(layer.kernel)]] for layer in layers]
         if not _same_arrays(cache["sources"], kernels):
             cache["prepared"] = prepare(kernels)
             forward.preparations += 1

@@ -135,7 +135,7 @@ class JAXStep(Step):
         optimizer slot: the select keeps each old buffer alive beside its new one and changed how
         XLA fused the Adam update with the transposed convolutions' kernel gradients. Measured on
         the 2-core CPU machine, `bench/bench_pix2pix.py --backend jax`: 1.13-1.19x native with the
-        select, 1.02-1.06x with the cond (README, Benchmarks).
+        select, 1.02-1.06x with the cond (bench/README.md).
         """
         new_values, new_slots = jax.lax.cond(
             jnp.isfinite(loss),

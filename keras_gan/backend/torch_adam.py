@@ -9,8 +9,8 @@ optimizer took about a third of a training step (torch profiler).
 
 `install(optimizer)` replaces that one method of a Keras torch `Adam`
 instance (not the class) with a per-variable loop that runs the *same*
-operations in the same order, in place or into two work buffers per variable
-that are kept between steps, so the results are bitwise the ones Keras'
+operations in the same order, in place or into two work buffers that all
+variables share and that are kept between steps, so the results are bitwise the ones Keras'
 update gives (tested). Everything around it stays Keras': learning-rate
 schedules, clipping, weight decay, the moving average, loss scaling, the
 iteration counter, saving. Optimizers it does not cover (AMSGrad, other
@@ -53,12 +53,12 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
     workspace = self._keras_gan_workspace
     for variable, value, grad in zip(variables, values, grads):
         m, v = (slot.value for slot in compat.adam_slots(self, variable))
-        if id(value) not in workspace or workspace[id(value)][0].shape != value.shape:
-            workspace[id(value)] = (torch.empty_like(value), torch.empty_like(value))  # value's strides
+        if workspace.get(id(value)) != value.shape:
+            workspace[id(value)] = value.shape
             for slot in (m, v):  # the moments in the variable's memory layout (keras_gan.layers.Conv2D
                 if slot.stride() != value.stride():  # lays kernels out for torch): aligned passes
                     slot.set_(torch.empty_like(value).copy_(slot))
-        numerator, denominator = workspace[id(value)]
+        numerator, denominator = _work_buffers(workspace, value, max(x.numel() for x in values))
         m.mul_(self.beta_1)
         m.add_(grad, alpha=1 - self.beta_1)
         v.mul_(self.beta_2)
@@ -70,3 +70,23 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
         # value + (-1 * numerator) / denominator: torch's addcdiv evaluates left to right, and
         # negation is exact, so this is value - numerator / denominator bit for bit, in one pass.
         value.addcdiv_(numerator, denominator, value=-1)
+
+
+def _work_buffers(workspace: dict, value, size: int) -> tuple:
+    """Two work tensors shaped and strided like `value`, views of two buffers of `size` elements that
+    every variable shares and that are kept between steps.
+
+    Why shared: one pair per variable held a second and third copy of the model (for the pix2pix
+    U-Net, 2 x 220 MB); kept, because fresh large allocations each step are page faults. A value
+    whose memory is not one dense block gets fresh tensors.
+    """
+    span = 1 + sum((n - 1) * stride for n, stride in zip(value.shape, value.stride()))
+    if span != value.numel() or any(stride < 0 for stride in value.stride()):
+        return torch.empty_like(value), torch.empty_like(value)
+    key = ("buffers", value.device)
+    buffers = workspace.get(key)
+    if buffers is None or buffers[0].numel() < size:
+        buffers = workspace[key] = (torch.empty(size, dtype=value.dtype, device=value.device),
+                                    torch.empty(size, dtype=value.dtype, device=value.device))
+    return tuple(buffer.as_strided(value.shape, value.stride()) for buffer in buffers)
+

@@ -45,8 +45,8 @@ forward and one backward, instead of about a dozen elementwise passes and their
 autograd nodes (Keras' `ops.moments` + `ops.batch_normalization` + two moving-average
 updates). Same quantities, float32 rounding apart (tested against the generic
 path). In the pix2pix step (2-core CPU, idle, torch profiler) the 22 norms'
-backward went from 35 ms per step to 7, native torch's being 4-5 (README,
-Benchmarks).
+backward went from 35 ms per step to 7, native torch's being 4-5 (bench/README.md,
+"Before: 2026-12-02").
 """
 
 from __future__ import annotations
