@@ -16,9 +16,9 @@ Keras' default on a CPU), and left eager on PyTorch, whose eager mode is
 the native baseline, with the network routed through the torch train step's
 lean graph pass (`keras_gan.backend.torch_graph`: no per-layer `__call__`
 work). On JAX the transposed convolutions' kernels are rewritten once per set
-of weights, outside the pass (`keras_gan.backend.jax_layers`). Being stateless, it hands back the updated non-trainable
-values (the dropout streams, batch-norm averages) and the caller decides
-which to keep.
+of weights, outside the pass (`keras_gan.backend.jax_layers`). Being
+stateless, it hands back the updated non-trainable values (the dropout
+streams, batch-norm averages) and the caller decides which to keep.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ optimizer took about a third of a training step (torch profiler).
 `install(optimizer)` replaces that one method of a Keras torch `Adam`
 instance (not the class) with a per-variable loop that runs the *same*
 operations in the same order, in place or into two work buffers that all
-variables share and that are kept between steps, so the results are bitwise the ones Keras'
-update gives (tested). Everything around it stays Keras': learning-rate
-schedules, clipping, weight decay, the moving average, loss scaling, the
-iteration counter, saving. Optimizers it does not cover (AMSGrad, other
+variables share and that are kept between steps, so the results are bitwise
+the ones Keras' update gives (tested). Everything around it stays Keras':
+learning-rate schedules, clipping, weight decay, the moving average, loss
+scaling, the iteration counter, saving. Optimizers it does not cover (AMSGrad, other
 classes, non-float32 variables) keep Keras' update.
 """
 
