@@ -51,6 +51,7 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
     beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
     alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
     workspace = self._keras_gan_workspace
+    largest = max(value.numel() for value in values)
     for variable, value, grad in zip(variables, values, grads):
         m, v = (slot.value for slot in compat.adam_slots(self, variable))
         if workspace.get(id(value)) != value.shape:
@@ -58,7 +59,7 @@ def _lean_parallel_update_step(self, grads, variables, learning_rate):
             for slot in (m, v):  # the moments in the variable's memory layout (keras_gan.layers.Conv2D
                 if slot.stride() != value.stride():  # lays kernels out for torch): aligned passes
                     slot.set_(torch.empty_like(value).copy_(slot))
-        numerator, denominator = _work_buffers(workspace, value, max(x.numel() for x in values))
+        numerator, denominator = _work_buffers(workspace, value, largest)
         m.mul_(self.beta_1)
         m.add_(grad, alpha=1 - self.beta_1)
         v.mul_(self.beta_2)
