@@ -1,23 +1,21 @@
-"""Per layer: PyTorch convolution time with NHWC views (channels-last) against NCHW copies.
+"""Per layer: PyTorch convolution time on channels-last (NHWC) memory against NCHW memory.
 
     python bench/bench_conv_layouts.py                 # the 256x256 U-Net's layers
     python bench/bench_conv_layouts.py --repeats 20 --threads 1
     python bench/bench_conv_layouts.py --device cuda   # the GPU's own measurement (bench/gpu.sh runs it)
 
-`keras_gan.layers.Conv2D` / `Conv2DTranspose` choose, per layer at build,
-between two torch paths (see `keras_gan/backend/torch_layers.py`): hand oneDNN the
-NHWC activation as a channels-last view with a channels-last kernel, or copy
-the activation to NCHW and back with a plain kernel. The choice is made by
-the input map's size (`torch_layers.NCHW_MAX_PIXELS`); this script is the measurement that
-threshold comes from, to rerun on another machine. For each of the pix2pix
-U-Net's convolutions (4x4, stride 2, full width) it times forward + backward
-(gradients for the input and the kernel, from a dense NHWC output gradient as
-the next layer hands it back), batch 1, both paths taking turns,
-and prints the best of `--repeats` for each and their ratio
-(channels-last / NCHW: above 1 means NCHW is faster). Baseline: the NCHW path,
-which is how a plain torch model runs. Needs torch only; run it on an idle
-machine. `--device` (default: the GPU when torch has one, as Keras' torch
-backend) says where; the threshold was measured on the CPU only.
+`keras_gan.layers.Conv2D` / `Conv2DTranspose` run on one of two torch paths (see
+`keras_gan/backend/torch_layers.py`): hand oneDNN / cuDNN the NHWC activation as a channels-last
+view with a channels-last kernel, or keep the activations in NCHW memory behind Keras' NHWC shape
+with a plain kernel. On a CPU every layer takes the NCHW path (`torch_layers.NCHW_DEVICE_TYPES`;
+the whole pix2pix step decided it, bench/README.md); on a GPU the channels-last one, until this
+script, run there, says otherwise. For each of the pix2pix U-Net's convolutions (4x4, stride 2,
+full width) it times forward + backward (gradients for the input and the kernel, from a dense
+output gradient in the path's own memory order, as the next layer hands it back), batch 1,
+both paths taking turns, and prints the best of `--repeats` for each and their ratio
+(channels-last / NCHW: above 1 means NCHW is faster). Baseline: the NCHW path, which is how a
+plain torch model runs. Needs torch only; run it on an idle machine. `--device` (default: the GPU
+when torch has one, as Keras' torch backend) says where.
 """
 
 from __future__ import annotations
@@ -44,7 +42,10 @@ def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool, device: st
     import torch
     import torch.nn.functional as F
 
-    x = torch.randn(1, size, size, cin, device=device, requires_grad=True)  # NHWC, as Keras hands it over
+    # Keras' NHWC shape; the memory NHWC on the channels-last path, NCHW on the other.
+    x = torch.randn(1, cin, size, size, device=device).permute(0, 2, 3, 1) if nchw else \
+        torch.randn(1, size, size, cin, device=device)
+    x.requires_grad_(True)
     shape = (cin, cout, 4, 4) if kind == "transposed" else (cout, cin, 4, 4)
     weight = torch.randn(shape, device=device) * 0.02
     if not nchw:
@@ -52,16 +53,14 @@ def layer_step(kind: str, size: int, cin: int, cout: int, nchw: bool, device: st
     weight.requires_grad_(True)
     op = F.conv_transpose2d if kind == "transposed" else F.conv2d
     out_size = size * 2 if kind == "transposed" else size // 2
-    # What the next layer hands back: a dense gradient in NHWC memory (not `y.sum()`'s expanded
-    # scalar, which both paths would have to copy and which would hide the NCHW path's copy).
-    grad_y = torch.randn(1, out_size, out_size, cout, device=device)
+    # What the next layer hands back: a dense gradient in the path's memory order (not `y.sum()`'s
+    # expanded scalar, which both paths would have to copy).
+    grad_y = (torch.randn(1, cout, out_size, out_size, device=device).permute(0, 2, 3, 1) if nchw
+              else torch.randn(1, out_size, out_size, cout, device=device))
     wait = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
 
     def step():
-        if nchw:
-            y = op(x.permute(0, 3, 1, 2).contiguous(), weight, stride=2, padding=1).permute(0, 2, 3, 1).contiguous()
-        else:
-            y = op(x.permute(0, 3, 1, 2), weight, stride=2, padding=1).permute(0, 2, 3, 1)
+        y = op(x.permute(0, 3, 1, 2), weight, stride=2, padding=1).permute(0, 2, 3, 1)
         torch.autograd.grad(y, [x, weight], grad_outputs=grad_y)
         wait()
 

@@ -56,10 +56,14 @@ _NOT_ELIGIBLE = object()
 
 
 def _creates_masks(layer) -> bool:
+    """Whether `layer` may create masks: Masking, Embedding, or a `compute_mask` from outside Keras.
+
+    Judged by the class that defines the `compute_mask` in effect, so a keras_gan subclass that
+    keeps Keras' (`keras_gan.layers.Concatenate`) counts as Keras' layer."""
     if isinstance(layer, (keras.layers.Masking, keras.layers.Embedding)):
         return True
-    overridden = type(layer).compute_mask is not keras.layers.Layer.compute_mask
-    return overridden and not type(layer).__module__.startswith("keras.")
+    definer = next(cls for cls in type(layer).__mro__ if "compute_mask" in vars(cls))
+    return definer is not keras.layers.Layer and not definer.__module__.startswith("keras.")
 
 
 def _float32(layer) -> bool:

@@ -1,41 +1,44 @@
-"""The PyTorch fast paths of keras_gan's layers: copy-free convolutions and the fused batch norm.
+"""The PyTorch fast paths of keras_gan's layers: convolutions without layout copies, the fused batch norm,
+and a concatenation that keeps the activations' memory layout.
 
-`keras_gan.layers.Conv2D`, `Conv2DTranspose` and `BatchNormalization` are Keras' layers on every
-backend; on PyTorch they hand their computation to the functions here. All the torch-specific
+`keras_gan.layers.Conv2D`, `Conv2DTranspose`, `BatchNormalization` and `Concatenate` are Keras' layers on
+every backend; on PyTorch they hand their computation to the functions here. All the torch-specific
 code of those layers lives in this module, beside the other torch speed code
 (`torch_kernels`, `torch_graph`, `torch_adam`). Import direction: the layers import this module
 inside their methods, on PyTorch only, and this module imports nothing from `keras_gan.layers`,
 so neither package needs the other to import (`tests/test_one_place.py` checks both ways).
 
-Convolutions. For a channels-last tensor, Keras' torch backend copies the input to
-channels-first (`permute(...).contiguous()`), copies it back to torch's
-channels-last memory format, does the same to the kernel, and for a transposed
-convolution computes a larger output and slices it. In the pix2pix step these
-copies took about a quarter of the time (torch profiler, 256x256 U-Net): the
-main reason the step ran about 3x slower than a plain torch loop.
+Layout: NCHW memory behind Keras' NHWC shape. keras_gan's networks are channels-last, as Keras
+is: every tensor has the logical shape (batch, height, width, channels). torch only cares about
+the memory order, and on a CPU oneDNN's NCHW convolutions are the fast ones (they are what a
+plain torch network runs). So on a CPU a convolution hands torch `x.permute(0, 3, 1, 2)`, which
+*is* a dense NCHW tensor when `x`'s memory is NCHW-ordered, and returns torch's NCHW output
+permuted back: a tensor of Keras' NHWC shape whose memory is NCHW-ordered. No activation is copied.
+Elementwise operations (activations, dropout's scaling, the fused batch norm below, additions)
+keep that memory order, and `concatenate` keeps it across the U-Net's skip connections, so
+the activations stay in NCHW memory from the first convolution to the last. Only an input in
+NHWC memory (the images a user passes in) is copied once, by the first convolution. Values and
+shapes are Keras' throughout; only the strides differ, which nothing outside torch sees (numpy
+arrays made from these tensors carry the strides with them).
 
-Here an NHWC tensor is handed to `torch.nn.functional.conv2d` /
-`conv_transpose2d` as a *view*: `x.permute(0, 3, 1, 2)` of an NHWC-contiguous
-tensor is an NCHW tensor in torch's channels-last memory format, which
-oneDNN convolves directly, and the result is permuted back, again a view. No
-activation is copied. Symmetric padding is passed to torch instead of padding
-the tensor. On small maps (at most 16x16 pixels, `NCHW_MAX_PIXELS`; for a
-transposed convolution not a 1x1 map, `NCHW_TRANSPOSED_MIN_PIXELS`) the layer
-instead copies its small activation to NCHW and back, where oneDNN's NCHW
-kernels are faster (measured below; chosen at build, from the built shape). The kernel keeps Keras' shape, (kh, kw,
-in, out) (transposed: (kh, kw, out, in)), but its memory is laid
-out at build for the path the layer takes: for channels-last as
-(out, kh, kw, in): then `kernel.permute(3, 2, 0, 1)` is torch's (out, in, kh,
-kw) weight in channels-last memory format, which oneDNN reads directly; for
-NCHW as torch's plain (out, in, kh, kw). Either way no kernel is copied in the
-forward pass; on the channels-last path torch still copies the weight gradient
-into that layout once in the backward pass (torch profiler), one reason the
-small maps, whose kernels are the big ones, go NCHW. (Before, copying
-the 512- and 1024-channel kernels between the layouts was about 30% of the
-pix2pix step.) Values, shapes, names and weight files are unchanged: only
-the strides differ, and `assign` keeps them. Configurations the fast path does
-not cover (channels-first, dilation, groups, asymmetric "same" padding) get None
-from the padding functions, and the layer falls back to Keras' implementation.
+Measured (pix2pix, 256x256, batch 1, 2-core CPU, idle, `bench/bench_pix2pix.py --backend torch
+--steps 5 --repeats 2 --processes 3`, 2026-12-07; bench/README.md has the history): keras_gan's
+step over a plain torch loop's was 1.13-1.18 with the layout this module used before (channels-last
+views on large maps, NCHW copies of small maps, copied back); NCHW memory throughout with Keras'
+own concatenation, which returns channels-last memory and so sends every decoder layer back to a
+copy, 1.18; NCHW memory kept across the concatenations, 0.99 (0.99-1.02).
+
+On a GPU (`NCHW_DEVICE_TYPES`) every layer keeps the channels-last path instead, which cuDNN
+runs well, until `bench/bench_conv_layouts.py --device cuda` measures otherwise.
+
+Kernels. A kernel keeps Keras' shape, (kh, kw, in, out) (transposed: (kh, kw, out, in)), but its
+memory is laid out at build for the path the layer takes: torch's plain (out, in, kh, kw) weight
+for the NCHW path, (out, kh, kw, in) for the channels-last one (then `kernel.permute(3, 2, 0, 1)`
+is torch's weight in its channels-last format). Either way no kernel is copied in a pass (before,
+copying the 512- and 1024-channel kernels between layouts was about 30% of the pix2pix step).
+Values, shapes, names and weight files are unchanged, and `assign` keeps the strides.
+Configurations the fast path does not cover (channels-first, dilation, groups, asymmetric
+padding) get None from the padding functions, and the layer falls back to Keras' implementation.
 
 Batch norm. A plain float32 training call (one process, not synchronized, more
 than one value per channel) runs torch's own fused `batch_norm`, which
@@ -101,46 +104,56 @@ def lay_out_kernel(variable, channels_last: bool = True) -> None:
             value.set_(value.detach().permute(3, 2, 0, 1).contiguous().permute(2, 3, 1, 0))
 
 
-#: Layers whose input map has at most this many pixels run on NCHW copies of their activations,
-#: with the kernel laid out as torch's plain weight. Measured per layer with
-#: `python bench/bench_conv_layouts.py` (forward + backward from a dense NHWC output gradient, batch 1,
-#: 2 torch threads, best of 10 with the paths taking turns, training paused; two runs, 2026-12-02),
-#: channels-last / NCHW time: conv 512 -> 512 on 2x2 to 16x16 inputs 1.19-1.40; transposed
-#: 1024 -> 512 on 2x2 to 8x8 1.18-1.22, 1024 -> 256 at 16x16 1.10-1.15. On those small maps with many
-#: channels oneDNN's channels-last kernels are slower, and the weight gradient comes back in a layout
-#: that costs one more kernel-sized copy, while copying the activation is cheap. On larger maps
-#: channels-last wins (conv 64 -> 128 at 128x128: 0.55-0.59; transposed 512 -> 128 at 32x32:
-#: 0.85-0.87). The one layer the threshold decides against its measurement is the 32x32 conv
-#: 256 -> 512 (1.06-1.08, about 1.5 ms of a 1 s pix2pix step, within run-to-run noise): one
-#: threshold for both kinds keeps the rule simple. The layout is chosen once, from the shape the
-#: layer is built with: a layer built on small maps and later called on large ones stays NCHW
-#: (still correct, only slower). To remeasure on another machine: rerun the bench.
-NCHW_MAX_PIXELS = 16 * 16
-#: ... except a transposed convolution on a 1x1 map (the U-Net's innermost), where channels-last
-#: measured faster (512 -> 512: 0.71-0.74).
-NCHW_TRANSPOSED_MIN_PIXELS = 2
-
-
-#: The devices NCHW_MAX_PIXELS was measured on. Elsewhere (a GPU) small maps keep the channels-last
-#: path, the one that is never badly slow, until `bench/bench_conv_layouts.py --device cuda` measures it.
+#: On these devices convolutions run NCHW (see the module docstring). Elsewhere (a GPU) every layer
+#: keeps the channels-last path, the one that is never badly slow, until `bench/bench_conv_layouts.py
+#: --device cuda` measures it.
 NCHW_DEVICE_TYPES = ("cpu",)
+#: The largest input map (pixels) a layer runs NCHW on; None: any size. Tests and
+#: `bench/bench_conv_layouts.py` set it to compare the two paths; 0 sends every layer channels-last.
+NCHW_MAX_PIXELS: int | None = None
 
 
 def runs_nchw(input_shape, transposed: bool, device_type: str = "cpu") -> bool:
-    """Whether a layer built for `input_shape` (NHWC) on a `device_type` device runs on NCHW copies
-    (see NCHW_MAX_PIXELS and NCHW_DEVICE_TYPES)."""
+    """Whether a layer (`transposed` or not) built for `input_shape` (NHWC) on a `device_type` device runs
+    NCHW (module docstring).
+
+    Chosen once, from the shape the layer is built with; either path computes the same values.
+    Transposed or not, the rule is the same (`transposed` is there for a device that needs them apart).
+    """
     if device_type not in NCHW_DEVICE_TYPES:
         return False
+    if NCHW_MAX_PIXELS is None:
+        return True
     height, width = input_shape[1], input_shape[2]
-    if height is None or width is None:  # unknown at build: the layout that is never badly slow
-        return False
-    lowest = NCHW_TRANSPOSED_MIN_PIXELS if transposed else 1
-    return lowest <= height * width <= NCHW_MAX_PIXELS
+    return height is not None and width is not None and height * width <= NCHW_MAX_PIXELS
+
+
+def nchw_memory(tensor) -> bool:
+    """Whether a 4-D NHWC-shaped `tensor`'s memory is NCHW-ordered (dense)."""
+    return tensor.ndim == 4 and tensor.permute(0, 3, 1, 2).is_contiguous()
 
 
 def _nchw_call(op, inputs, *args, **kwargs):
-    """`op` on an NCHW copy of the NHWC `inputs`, the result copied back to NHWC memory."""
-    return op(inputs.permute(0, 3, 1, 2).contiguous(), *args, **kwargs).permute(0, 2, 3, 1).contiguous()
+    """`op` on the NCHW tensor behind the NHWC `inputs` (a copy only if their memory is not NCHW); the result
+    permuted back to Keras' NHWC shape, its memory left NCHW."""
+    return op(plain_nchw(inputs.permute(0, 3, 1, 2)), *args, **kwargs).permute(0, 2, 3, 1)
+
+
+def plain_nchw(tensor):
+    """`tensor` (NCHW) dense and, on a 1x1 map, with a plain NCHW tensor's strides; copied only if its
+    memory is not NCHW.
+
+    Why the strides: along an axis of size 1 any stride is valid, and torch reads the strides to
+    guess a tensor's layout. The U-Net's innermost maps are (N, 512, 1, 1), which elementwise
+    operations can hand on with strides that torch takes for channels-last; the convolution then
+    copied its 512x512 kernel into that layout in the forward and the backward pass (about 10 ms
+    a copy in the pix2pix step, torch profiler, 2026-12-07). Flattening and viewing back gives the
+    same memory with the plain strides (views only, so traced exports keep their dynamic shapes).
+    """
+    tensor = tensor.contiguous()
+    if tensor.shape[2] == 1 and tensor.shape[3] == 1:
+        tensor = tensor.view(-1).view(tensor.shape)
+    return tensor
 
 
 def conv2d_padding(layer, inputs) -> tuple | None:
@@ -148,6 +161,9 @@ def conv2d_padding(layer, inputs) -> tuple | None:
     if (layer.data_format != "channels_last" or layer.groups != 1 or tuple(layer.dilation_rate) != (1, 1)
             or inputs.ndim != 4):
         return None
+    explicit = getattr(layer, "explicit_padding", None)
+    if explicit is not None:  # keras_gan.layers.Conv2D(padding=1): torch's own padding when symmetric
+        return tuple(before for before, _ in explicit) if all(b == a for b, a in explicit) else None
     if layer.padding == "valid":
         return (0, 0)
     pads = [same_padding(int(inputs.shape[1 + i]), layer.kernel_size[i], layer.strides[i]) for i in range(2)]
@@ -180,9 +196,9 @@ def conv2d_transpose_padding(layer, inputs) -> tuple | None:
 
 def conv2d(inputs, kernel, strides, padding: tuple, nchw: bool):
     """A channels-last `Conv2D`'s convolution of NHWC `inputs` (no bias), with `padding` from
-    `conv2d_padding`: on a channels-last view, or an NCHW copy of the activation (`nchw`)."""
+    `conv2d_padding`: NCHW (`nchw`; module docstring) or on a channels-last view."""
     weight = torch_weight(kernel, nchw)
-    if nchw:  # small map: an NCHW copy of the activation
+    if nchw:  # the NCHW tensor behind the activation (module docstring)
         return _nchw_call(F.conv2d, inputs, weight, stride=tuple(strides), padding=padding)
     outputs = F.conv2d(inputs.permute(0, 3, 1, 2), weight, stride=tuple(strides), padding=padding)
     return outputs.permute(0, 2, 3, 1)
@@ -193,10 +209,22 @@ def conv2d_transpose(inputs, kernel, bias, strides, padding: tuple, nchw: bool):
     `conv2d_transpose_padding` (`bias` None without one)."""
     weight = torch_weight(kernel, nchw)
     bias = keras.ops.convert_to_tensor(bias) if bias is not None else None
-    if nchw:  # small map: an NCHW copy of the activation
+    if nchw:  # the NCHW tensor behind the activation (module docstring)
         return _nchw_call(F.conv_transpose2d, inputs, weight, bias, stride=tuple(strides), padding=padding)
     return F.conv_transpose2d(inputs.permute(0, 3, 1, 2), weight, bias, stride=tuple(strides),
                               padding=padding).permute(0, 2, 3, 1)
+
+
+# ------------------------------------------------------------------ concatenation
+
+
+def concatenate(tensors, axis: int):
+    """`torch.cat` along `axis` that keeps the inputs' memory order for channel concatenations of 4-D
+    NHWC tensors (the U-Net's skips): NCHW memory stays NCHW (module docstring), NHWC stays NHWC,
+    and a mix gives NCHW. Any other call is Keras' `ops.concatenate`."""
+    if all(t.ndim == 4 and t.dtype == tensors[0].dtype for t in tensors) and axis in (-1, 3):
+        return torch.cat([t.permute(0, 3, 1, 2) for t in tensors], dim=1).permute(0, 2, 3, 1)
+    return keras.ops.concatenate(tensors, axis=axis)
 
 
 # ------------------------------------------------------------------ batch norm
@@ -205,20 +233,28 @@ def conv2d_transpose(inputs, kernel, bias, strides, padding: tuple, nchw: bool):
 class _DenseGradient(torch.autograd.Function):
     @staticmethod
     def forward(ctx, tensor):
+        ctx.nchw = nchw_memory(tensor)
         return tensor.view_as(tensor)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.contiguous()
+        return dense_like(grad, ctx.nchw)
+
+
+def dense_like(tensor, nchw: bool):
+    """`tensor` dense in NCHW memory (`nchw`) or row-major (NHWC) memory: itself when it already is."""
+    if nchw and tensor.ndim == 4:
+        return tensor.permute(0, 3, 1, 2).contiguous().permute(0, 2, 3, 1)
+    return tensor.contiguous()
 
 
 def with_dense_gradient(outputs):
-    """`outputs`, whose incoming gradient is made dense (row-major) before torch's batch-norm
-    backward sees it.
+    """`outputs`, whose incoming gradient is made dense, in `outputs`' own memory order, before torch's
+    batch-norm backward sees it.
 
     Why: a U-Net decoder block's output is one half of a channel concatenation, so its gradient
-    arrives as a strided slice of the concatenation's gradient, and torch's channels-last
-    batch-norm backward then takes a slow path: in the pix2pix step on the 2-core CPU machine
+    arrives as a strided slice of the concatenation's gradient, and torch's batch-norm backward
+    then takes a slow path: in the pix2pix step on the 2-core CPU machine
     (idle, torch profiler, 2026-12-02) the 128x128x64 decoder norm's backward took 21 ms against
     the native loop's 0.6 ms, and all 22 norms' backward 35 ms against 4; with the gradient copied
     first, 7 ms against 4-5 (the copy itself about 2 ms).
@@ -238,8 +274,9 @@ def fused_batch_norm_applies(layer, inputs) -> bool:
 
 
 def fused_batch_norm(layer, inputs):
-    """torch's `batch_norm` on a channels-first *view* of the channels-last `inputs` (no copy:
-    torch's channels-last kernels read it as it lies), then the layer's moving averages assigned."""
+    """torch's `batch_norm` on a channels-first *view* of the channels-last `inputs` (no copy: NCHW memory
+    is a plain NCHW tensor to torch, NHWC memory its channels-last format; the output keeps the
+    input's memory order), then the layer's moving averages assigned."""
     rank = inputs.ndim
     to_first = (0, rank - 1) + tuple(range(1, rank - 1))
     to_last = (0,) + tuple(range(2, rank)) + (1,)

@@ -38,9 +38,9 @@ Choices the paper leaves open, taken from its reference code and named here:
   norm after them, keep theirs. The Lua reference code gives every
   convolution a (redundant) bias; the PyTorch port gives none to the first
   and innermost. Either way the 256x256 U-Net has 54.4 M parameters.
-- Convolutions are `keras_gan.layers.Conv2D` / `Conv2DTranspose`: Keras'
-  layers (same weights, same results) that skip Keras' layout copies on
-  PyTorch.
+- Convolutions are `keras_gan.layers.Conv2D` / `Conv2DTranspose`, and the
+  skips `keras_gan.layers.Concatenate`: Keras' layers (same weights, same
+  results) that skip Keras' layout copies on PyTorch.
 - BatchNorm uses the reference implementation's momentum 0.1 (Keras
   `momentum=0.9`) and epsilon 1e-5 (Keras' defaults are 0.99 and 1e-3), and
   its moving variance averages the unbiased batch variance, as torch's
@@ -77,7 +77,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gan.layers import BatchNormalization, Conv2D, Conv2DTranspose
+from keras_gan.layers import BatchNormalization, Concatenate, Conv2D, Conv2DTranspose
 
 #: 50% dropout in the first three decoder blocks (6.1.1: CD512-CD1024-CD1024).
 PAPER_DROPOUT_RATE = 0.5
@@ -227,7 +227,7 @@ def unet_generator(
         h = _batch_norm(f"dec{j}_norm")(h)
         if j <= dropout_blocks and dropout_rate > 0:
             h = layers.Dropout(dropout_rate, seed=seed + j, name=f"dec{j}_dropout")(h)
-        h = layers.Concatenate(name=f"dec{j}_skip")([h, skips[mirror]])
+        h = Concatenate(name=f"dec{j}_skip")([h, skips[mirror]])
 
     h = layers.ReLU(name="out_relu")(h)
     h = Conv2DTranspose(
@@ -288,8 +288,10 @@ def patchgan_discriminator(
     the target image only.
 
     Padding is 1 pixel on each side of every convolution, as in the reference
-    code (explicit `ZeroPadding2D`, so odd intermediate sizes behave like the
-    reference too).
+    code (`padding=1` inside each convolution, so odd intermediate sizes behave
+    like the reference too; `keras_gan.layers.Conv2D` says why not a separate
+    `ZeroPadding2D`, which networks built before 2026-12-07 had: their weight
+    files load unchanged, as the padding layers hold no weights).
     """
     _check_positive_int("image_size", image_size)
     _check_positive_int("in_channels", in_channels)
@@ -310,7 +312,7 @@ def patchgan_discriminator(
     if not isinstance(conditional, bool):
         raise ValueError(f"conditional must be True or False; got {conditional!r}.")
     if conditional:
-        h = layers.Concatenate(name="pair")([condition, target])
+        h = Concatenate(name="pair")([condition, target])
     else:
         h = TargetOnly(name="target_only")([condition, target])
     # n_layers stride-2 convolutions, then one stride-1 with BatchNorm, then
@@ -318,14 +320,12 @@ def patchgan_discriminator(
     strides = [2] * n_layers + [1]
     for i, stride in enumerate(strides):
         first = i == 0
-        h = layers.ZeroPadding2D(1, name=f"conv{i + 1}_pad")(h)
         h = Conv2D(
-            _width(ndf, i), 4, strides=stride, padding="valid", use_bias=first,
+            _width(ndf, i), 4, strides=stride, padding=1, use_bias=first,
             kernel_initializer=_conv_init(), name=f"conv{i + 1}",
         )(h)
         if not first:
             h = _batch_norm(f"conv{i + 1}_norm")(h)
         h = layers.LeakyReLU(LEAKY_SLOPE, name=f"conv{i + 1}_lrelu")(h)
-    h = layers.ZeroPadding2D(1, name="logits_pad")(h)
-    logits = Conv2D(1, 4, strides=1, padding="valid", kernel_initializer=_conv_init(), name="logits")(h)
+    logits = Conv2D(1, 4, strides=1, padding=1, kernel_initializer=_conv_init(), name="logits")(h)
     return keras.Model([condition, target], logits, name=name)
