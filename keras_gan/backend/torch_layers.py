@@ -22,11 +22,11 @@ shapes are Keras' throughout; only the strides differ, which nothing outside tor
 arrays made from these tensors carry the strides with them).
 
 Measured (pix2pix, 256x256, batch 1, 2-core CPU, idle, `bench/bench_pix2pix.py --backend torch
---steps 5 --repeats 2 --processes 3`, 2026-12-07; bench/README.md has the history): keras_gan's
-step over a plain torch loop's was 1.13-1.18 with the layout this module used before (channels-last
-views on large maps, NCHW copies of small maps, copied back); NCHW memory throughout with Keras'
-own concatenation, which returns channels-last memory and so sends every decoder layer back to a
-copy, 1.18; NCHW memory kept across the concatenations, 0.99 (0.99-1.02).
+--steps 5 --repeats 2`, 2026-12-07; bench/README.md has the history), keras_gan's step time over a
+plain torch loop's: 1.17 (median of ten processes) with the layout this module used before
+(channels-last views on large maps, NCHW copies of small maps, copied back); 1.18 (three
+processes) with NCHW memory throughout but Keras' own concatenation, which returns channels-last
+memory and so sent every decoder layer back to a copy; 1.01 (ten processes, 0.89-1.18) as now.
 
 On a GPU (`NCHW_DEVICE_TYPES`) every layer keeps the channels-last path instead, which cuDNN
 runs well, until `bench/bench_conv_layouts.py --device cuda` measures otherwise.
