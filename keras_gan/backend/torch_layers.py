@@ -218,13 +218,15 @@ def conv2d_transpose(inputs, kernel, bias, strides, padding: tuple, nchw: bool):
 # ------------------------------------------------------------------ concatenation
 
 
-def concatenate(tensors, axis: int):
-    """`torch.cat` along `axis` that keeps the inputs' memory order for channel concatenations of 4-D
-    NHWC tensors (the U-Net's skips): NCHW memory stays NCHW (module docstring), NHWC stays NHWC,
-    and a mix gives NCHW. Any other call is Keras' `ops.concatenate`."""
-    if all(t.ndim == 4 and t.dtype == tensors[0].dtype for t in tensors) and axis in (-1, 3):
-        return torch.cat([t.permute(0, 3, 1, 2) for t in tensors], dim=1).permute(0, 2, 3, 1)
-    return keras.ops.concatenate(tensors, axis=axis)
+def concatenate_channels(tensors, axis: int):
+    """A channel concatenation of 4-D NHWC tensors of one dtype (the U-Net's skips) that keeps the inputs'
+    memory order: NCHW memory stays NCHW (module docstring), NHWC stays NHWC, and a mix gives NCHW.
+    None for any other concatenation (then Keras' own)."""
+    if len(tensors) < 2 or axis not in (-1, 3):
+        return None
+    if not all(isinstance(t, torch.Tensor) and t.ndim == 4 and t.dtype == tensors[0].dtype for t in tensors):
+        return None
+    return torch.cat([t.permute(0, 3, 1, 2) for t in tensors], dim=1).permute(0, 2, 3, 1)
 
 
 # ------------------------------------------------------------------ batch norm

@@ -23,10 +23,10 @@ class Concatenate(keras.layers.Concatenate):
     """`keras.layers.Concatenate` that keeps NCHW memory NCHW on PyTorch (see the module docstring)."""
 
     def call(self, inputs):
-        if _TORCH and len(inputs) > 1:
-            tensors = [keras.ops.convert_to_tensor(t) for t in inputs]
-            if all(t.ndim == 4 and t.dtype == tensors[0].dtype for t in tensors) and self.axis in (-1, 3):
-                from keras_gan.backend import torch_layers
+        if _TORCH:
+            from keras_gan.backend import torch_layers
 
-                return torch_layers.concatenate(tensors, self.axis)
+            outputs = torch_layers.concatenate_channels(list(inputs), self.axis)
+            if outputs is not None:
+                return outputs
         return super().call(inputs)
