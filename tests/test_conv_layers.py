@@ -220,11 +220,10 @@ def test_nchw_only_on_the_device_it_was_measured_on():
     """The NCHW path was measured on this CPU: a GPU keeps the channels-last path until measured."""
     from keras_gan.backend import torch_layers
 
-    assert torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cpu")
-    assert torch_layers.runs_nchw((1, 256, 256, 3), transposed=False, device_type="cpu")
-    assert torch_layers.runs_nchw((1, None, None, 3), transposed=True, device_type="cpu")
-    assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=False, device_type="cuda")
-    assert not torch_layers.runs_nchw((1, 8, 8, 512), transposed=True, device_type="cuda")
+    assert torch_layers.runs_nchw((1, 8, 8, 512), device_type="cpu")
+    assert torch_layers.runs_nchw((1, 256, 256, 3), device_type="cpu")
+    assert torch_layers.runs_nchw((1, None, None, 3), device_type="cpu")
+    assert not torch_layers.runs_nchw((1, 8, 8, 512), device_type="cuda")
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="memory order is the torch layers' concern")

@@ -113,12 +113,11 @@ NCHW_DEVICE_TYPES = ("cpu",)
 NCHW_MAX_PIXELS: int | None = None
 
 
-def runs_nchw(input_shape, transposed: bool, device_type: str = "cpu") -> bool:
-    """Whether a layer (`transposed` or not) built for `input_shape` (NHWC) on a `device_type` device runs
-    NCHW (module docstring).
+def runs_nchw(input_shape, device_type: str = "cpu") -> bool:
+    """Whether a convolution, transposed or not, built for `input_shape` (NHWC) on a `device_type` device
+    runs NCHW (module docstring).
 
     Chosen once, from the shape the layer is built with; either path computes the same values.
-    Transposed or not, the rule is the same (`transposed` is there for a device that needs them apart).
     """
     if device_type not in NCHW_DEVICE_TYPES:
         return False

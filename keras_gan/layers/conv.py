@@ -58,8 +58,7 @@ class Conv2D(keras.layers.Conv2D):
         if _TORCH and self.data_format == "channels_last":
             from keras_gan.backend import torch_layers
 
-            self._torch_nchw = torch_layers.runs_nchw(input_shape, transposed=False,
-                                                        device_type=self.kernel.value.device.type)
+            self._torch_nchw = torch_layers.runs_nchw(input_shape, device_type=self.kernel.value.device.type)
             torch_layers.lay_out_kernel(self.kernel, channels_last=not self._torch_nchw)
 
     def convolution_op(self, inputs, kernel):
@@ -134,8 +133,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         if _TORCH and self.data_format == "channels_last":
             from keras_gan.backend import torch_layers
 
-            self._torch_nchw = torch_layers.runs_nchw(input_shape, transposed=True,
-                                                        device_type=self.kernel.value.device.type)
+            self._torch_nchw = torch_layers.runs_nchw(input_shape, device_type=self.kernel.value.device.type)
             torch_layers.lay_out_kernel(self.kernel, channels_last=not self._torch_nchw)
 
     #: On JAX, an inference pass compiled by `keras_gan.backend.compiled_forward` prepares this layer's
