@@ -167,6 +167,19 @@ def in_stateless_scope() -> bool:
     return bool(_in_scope())
 
 
+def reads_stored_values() -> bool:
+    """Whether a Keras variable's `value` is what it stores (`Variable._value`, see `raw_value`):
+    no `StatelessScope` maps it to another value and no autocast scope casts it
+    (`keras.src.backend.common.stateless_scope.in_stateless_scope`,
+    `keras.src.backend.common.variables.get_autocast_scope`). Then the stored tensor can be read
+    directly, without `value`'s per-read checks."""
+    try:
+        from keras.src.backend.common.variables import get_autocast_scope
+    except ImportError as e:
+        raise _missing("keras.src.backend.common.variables.get_autocast_scope", e) from e
+    return not in_stateless_scope() and get_autocast_scope() is None
+
+
 def dense_kernel(layer):
     """A Dense layer's kernel variable as stored (`Dense._kernel`), without the `kernel` property's
     quantization and LoRA handling (for a layer that has neither)."""
@@ -381,9 +394,17 @@ def check() -> list[str]:
         raise KerasCompatError(f"keras_gan reads Variable._value, which Keras {keras.__version__} does not set.")
     checked += ["Layer._remat_mode", "Variable._value / _layout"]
     in_stateless_scope()
+    if not reads_stored_values():
+        raise KerasCompatError("keras_gan expected no stateless or autocast scope outside any call; "
+                               f"Keras {keras.__version__} reports one.")
+    with keras.StatelessScope():
+        if reads_stored_values():
+            raise KerasCompatError("keras_gan reads whether a StatelessScope is open, but Keras "
+                                   f"{keras.__version__}'s in_stateless_scope() misses one.")
     dense_kernel(dense)
     is_unseeded(keras.random.SeedGenerator())
-    checked += ["stateless_scope.in_stateless_scope", "Dense._kernel", "SeedGenerator._initial_seed"]
+    checked += ["stateless_scope.in_stateless_scope", "variables.get_autocast_scope", "Dense._kernel",
+                "SeedGenerator._initial_seed"]
     transposed = keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same")
     transposed.build((1, 3, 3, 1))
     if conv_transpose_padding_for_jax(transposed, (1, 3, 3, 1)) != [(2, 2), (2, 2)]:

@@ -125,6 +125,9 @@ def test_nested_model_and_odd_inputs():
         moved = bool(np.any(moving_after_fast != 0))
         assert moved == training  # BatchNorm saw `training` through the nested __call__
         bn.moving_mean.assign(np.zeros(3, "float32"))
+    # a wrong feature size: not the lean pass's torch error, but Keras' own message from __call__
+    with pytest.raises(ValueError, match="incompatible with the layer"):
+        call_network(outer, torch.ones((5, 4)), True)
     # numpy, float64 and a missing channel axis: the usual call, which converts and casts
     np.testing.assert_allclose(keras.ops.convert_to_numpy(call_network(outer, x.astype("float64"), False)),
                                keras.ops.convert_to_numpy(outer(x, training=False)), rtol=1e-6)
@@ -151,6 +154,8 @@ def test_gan_training_is_bitwise_the_usual_calls(monkeypatch):
     assert routed  # the first run really took the lean passes
     monkeypatch.setattr(torch_graph, "route_calls_through_graph", lambda *networks: None)
     monkeypatch.setattr("keras_gan.backend.torch_step.route_calls_through_graph", lambda *networks: None)
+    monkeypatch.setattr("keras_gan.backend.torch_step.call_network",  # the step's own network calls too
+                        lambda network, inputs, training: network(inputs, training=training))
     usual, routed = train()
     assert not routed
     for a, b in zip(lean, usual):
@@ -210,17 +215,20 @@ def _kernel_cases():
 
 def test_direct_torch_kernels_are_bitwise_the_layers_call():
     """Each of `torch_kernels`' direct forms gives the very values (and gradients) of
-    `layer.call`, from the same random state; a subclass (which may override `call`) gets none."""
+    `layer.call`, from the same random state, reading its weights as stored or through
+    `Variable.value`; a subclass (which may override `call`) gets none."""
+    import functools
+
     import torch
 
-    from keras_gan.backend.torch_kernels import direct_call
+    from keras_gan.backend.torch_kernels import direct_call, property_value, stored_value
 
     for name, layer, x, training in _kernel_cases():
         kwargs = {} if training is None else {"training": training}
         direct = direct_call(layer)
         assert direct is not None, name
         results = []
-        for fn in (direct, layer.call):
+        for fn in (functools.partial(direct, stored_value), functools.partial(direct, property_value), layer.call):
             torch.manual_seed(11)
             for generator in getattr(layer, "_seed_generators", ()):
                 generator.state.assign(np.array([5, 0], dtype=generator.state.dtype))
@@ -230,16 +238,17 @@ def test_direct_torch_kernels_are_bitwise_the_layers_call():
             loss = out.square().sum() + 0 * inputs.sum()  # differentiable even when all is dropped
             grads = torch.autograd.grad(loss, [inputs] + weights, allow_unused=True)
             results.append([out.detach().numpy()] + [None if g is None else g.numpy() for g in grads])
-        for a, b in zip(*results):
-            if a is None or b is None:
-                assert a is None and b is None, name
-            else:
-                np.testing.assert_array_equal(a, b, err_msg=name)
+        for result in results[:2]:
+            for a, b in zip(result, results[2]):
+                if a is None or b is None:
+                    assert a is None and b is None, name
+                else:
+                    np.testing.assert_array_equal(a, b, err_msg=name)
     maxout = next(layer for name, layer, *_ in _kernel_cases() if name == "Maxout")
     with pytest.raises(ValueError, match="empty"):  # keras.ops.max's error on an empty batch, kept
-        direct_call(maxout)(torch.zeros((0, 12)))
+        direct_call(maxout)(stored_value, torch.zeros((0, 12)))
     x = torch.ones((2, 3))
-    dropped = direct_call(keras.layers.Dropout(0.5))(x, training=True)
+    dropped = direct_call(keras.layers.Dropout(0.5))(stored_value, x, training=True)
     assert bool((dropped == 0).any()) and bool((dropped == 2).any())  # it does drop and rescale
 
     class MyDense(keras.layers.Dense):

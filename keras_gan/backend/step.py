@@ -132,6 +132,17 @@ class Step:
 class BaseTrainer:
     """What the three backends' trainer mixins share."""
 
+    def call_network(self, network: keras.Model, inputs, training: bool):
+        """`network(inputs, training=training)`: how the built-in models call their networks.
+
+        A backend may run the same pass leaner with the same result: on PyTorch a Functional
+        network runs through `keras_gan.backend.torch_graph` without Keras' `__call__` work for
+        the network itself (on the MNIST GAN step, five calls, about 2.5 ms a step of Python
+        measured at batch 2 on the 2-core CPU). TensorFlow and JAX trace the call once, so
+        there it is the plain call. Calling `self.discriminator(x, training=True)` in your own
+        step is always right; this is only faster on PyTorch."""
+        return network(inputs, training=training)
+
     def _update_tracker(self, tracker, value):
         """Update one loss tracker with `value` and return its running result (PyTorch does the same
         arithmetic in place: `keras_gan.backend.torch_metrics`)."""

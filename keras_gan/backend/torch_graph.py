@@ -35,8 +35,9 @@ on to what it calls. A network this cannot honour gets `None` from
   network quantized after its first training step is called as usual;
 - more than one output tensor.
 
-At call time, inputs that are not float32 torch tensors of the Input's rank
-(which `Functional.call` would convert, cast or reshape) also go the usual way.
+At call time, inputs that are not float32 torch tensors of the Input's shape
+(which `Functional.call` would convert, cast or reshape, or `__call__` refuse
+with its own message) also go the usual way.
 """
 
 from __future__ import annotations
@@ -78,20 +79,22 @@ class GraphForward:
         # weak: the cache's value must not keep its key (the network) alive
         self._network = weakref.ref(network)
         self.input_ids, self.output_ids, nodes = graph
-        self.input_ranks = [len(t.shape) for t in keras.tree.flatten(network.inputs)]
+        # each input's shape after the batch axis (None: any size), checked on every call so that a
+        # wrong shape gets Keras' own error from `__call__` rather than a torch shape error
+        self.input_shapes = [tuple(t.shape[1:]) for t in keras.tree.flatten(network.inputs)]
         self.nodes = []
         self.layers = [layer for layer, *_ in nodes]
         for layer, arguments, output_ids, has_training in nodes:
-            if compat.sublayers(layer):  # a layer with sublayers keeps its __call__
-                call = layer
-            else:  # a leaf runs its `call`, or the same torch calls without Keras' op dispatch
-                call = torch_kernels.direct_call(layer) or layer.call
-            self.nodes.append((call, arguments, output_ids, has_training))
+            # a leaf runs the same torch calls without Keras' op dispatch (taking how to read its
+            # weights), or its `call`; a layer with sublayers keeps its __call__
+            kernel = None if compat.sublayers(layer) else torch_kernels.direct_call(layer)
+            call = layer if compat.sublayers(layer) else layer.call
+            self.nodes.append((kernel, call, _argument_filler(arguments), output_ids, has_training))
 
     def _takes(self, flat) -> bool:
         return len(flat) == len(self.input_ids) and all(
-            isinstance(x, torch.Tensor) and x.dtype == torch.float32 and x.dim() == rank
-            for x, rank in zip(flat, self.input_ranks))
+            isinstance(x, torch.Tensor) and x.dtype == torch.float32 and _fits(x.shape[1:], shape)
+            for x, shape in zip(flat, self.input_shapes))
 
     def _dispatched_by_call(self) -> bool:
         """Whether a layer was quantized or set to rematerialize since the network was cached:
@@ -107,16 +110,38 @@ class GraphForward:
                 return fallback(inputs, training)
             return self._network()(inputs, training=training)
         values = dict(zip(self.input_ids, flat))
-        for call, arguments, output_ids, has_training in self.nodes:
-            args, kwargs = arguments.fill_in(values)
+        # Outside a stateless or autocast scope (the train step) the weights are read as stored;
+        # inside one (`stateless_call`) through `Variable.value`, which maps or casts them.
+        stored = compat.reads_stored_values() and flat[0].device.type != "meta"
+        read = torch_kernels.stored_value if stored else torch_kernels.property_value
+        for kernel, call, fill_in, output_ids, has_training in self.nodes:
+            args, kwargs = fill_in(values)
             if has_training:
                 kwargs["training"] = training
-            outputs = call(*args, **kwargs)
+            outputs = kernel(read, *args, **kwargs) if kernel is not None else call(*args, **kwargs)
             if len(output_ids) == 1:
                 values[output_ids[0]] = outputs
             else:
                 values.update(zip(output_ids, keras.tree.flatten(outputs)))
         return values[self.output_ids[0]]
+
+
+def _argument_filler(arguments) -> Callable:
+    """`fill_in(values) -> (args, kwargs)` for one node: Keras' `SymbolicArguments.fill_in`, or, for
+    the usual node (symbolic tensors as positional arguments, constants as keyword arguments, e.g.
+    a Dropout recorded with `training=False`), a direct lookup without Keras' tree walk."""
+    args, kwargs = arguments.args, arguments.kwargs
+    plain = (all(isinstance(a, keras.KerasTensor) for a in args)
+             and not any(isinstance(leaf, keras.KerasTensor) for leaf in keras.tree.flatten(kwargs)))
+    if not plain:
+        return arguments.fill_in
+    ids, constants = tuple(id(a) for a in args), dict(kwargs)
+    return lambda values: ([values[i] for i in ids], dict(constants))
+
+
+def _fits(shape, expected: tuple) -> bool:
+    """Whether a tensor's shape after the batch axis matches the Input's (None matches any size)."""
+    return len(shape) == len(expected) and all(e is None or e == d for d, e in zip(shape, expected))
 
 
 def _dispatched_by_call(layer) -> bool:

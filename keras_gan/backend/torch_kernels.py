@@ -31,15 +31,27 @@ import torch.nn.functional as F
 from keras_gan import compat
 
 
-def _dense(layer, inputs, training=None):
+def stored_value(variable):
+    """A variable's stored tensor, for a pass where `compat.reads_stored_values()` holds: what its
+    `value` property returns then, without the property's checks on every read (about 98 reads a
+    MNIST GAN step)."""
+    return compat.raw_value(variable)
+
+
+def property_value(variable):
+    """A variable's `value` property: inside a stateless or autocast scope (e.g. `stateless_call`)."""
+    return variable.value
+
+
+def _dense(layer, read, inputs, training=None):
     """`Dense.call`: matmul, bias add, activation (kept as the layer's: it may be any callable)."""
     if layer.quantization_mode is not None:
         return layer(inputs)  # __call__ runs quantized_call (torch_graph already leaves such networks to __call__)
     if layer.lora_enabled:
         return layer.call(inputs)
-    x = torch.matmul(inputs, compat.dense_kernel(layer).value)
+    x = torch.matmul(inputs, read(compat.dense_kernel(layer)))
     if layer.bias is not None:
-        x = torch.add(x, layer.bias.value)
+        x = torch.add(x, read(layer.bias))
     if layer.activation is keras.activations.relu:
         return torch.relu(x)  # what keras.activations.relu runs with its default arguments
     if layer.activation is not None:
@@ -47,15 +59,15 @@ def _dense(layer, inputs, training=None):
     return x
 
 
-def _maxout(layer, inputs, training=None):
+def _maxout(layer, read, inputs, training=None):
     """`Maxout.call`: one affine map, grouped by unit, max over the pieces."""
     if inputs.shape[0] == 0:
         return layer.call(inputs)  # keras.ops.max raises on an empty batch; torch.amax would not
-    z = torch.add(torch.matmul(inputs, layer.kernel.value), layer.bias.value)
+    z = torch.add(torch.matmul(inputs, read(layer.kernel)), read(layer.bias))
     return torch.amax(torch.reshape(z, (-1, layer.units, layer.pieces)), dim=-1)
 
 
-def _dropout(layer, inputs, training=False):
+def _dropout(layer, read, inputs, training=False):
     """`Dropout.call` with an unseeded layer and no noise shape: Keras' torch backend then calls
     `F.dropout` itself (seeded dropout draws from the layer's generator: left to the layer)."""
     if not training or layer.rate == 0:
@@ -65,7 +77,7 @@ def _dropout(layer, inputs, training=False):
     return F.dropout(inputs, p=layer.rate, training=True, inplace=False)
 
 
-def _flatten(layer, inputs):
+def _flatten(layer, read, inputs):
     """`Flatten.call` for channels-last data: one reshape to (batch, features)."""
     if layer.data_format == "channels_first" and inputs.dim() > 1:
         return layer.call(inputs)
@@ -73,7 +85,7 @@ def _flatten(layer, inputs):
     return torch.reshape(inputs, (inputs.shape[0], math.prod(features) if len(features) else 1))
 
 
-def _reshape(layer, inputs):
+def _reshape(layer, read, inputs):
     """`Reshape.call` with a fully known target shape."""
     target = layer.target_shape
     if any(d is None or d == -1 for d in target):
@@ -97,9 +109,10 @@ def _kernels() -> dict[type, Callable]:
 
 
 def direct_call(layer) -> Callable | None:
-    """`fn(*args, **kwargs)` computing `layer.call(*args, **kwargs)` with direct torch calls, or None
-    for a layer not listed here (matched by exact class, see the module docstring)."""
+    """`fn(read, *args, **kwargs)` computing `layer.call(*args, **kwargs)` with direct torch calls, or
+    None for a layer not listed here (matched by exact class, see the module docstring). `read` is
+    `stored_value` or `property_value`: how the layer's weights are read in this pass."""
     kernel = _kernels().get(type(layer))
     if kernel is None:
         return None
-    return lambda *args, **kwargs: kernel(layer, *args, **kwargs)
+    return functools.partial(kernel, layer)

@@ -40,5 +40,5 @@ def update_mean(tracker, value):
     with torch.no_grad():
         total.add_(value.detach())
         count.add_(1.0)
-        safe_count = torch.where(count == 0, torch.ones_like(count), count)
-        return torch.where(count == 0, 0, torch.divide(total, safe_count))
+        # Keras' result is divide_no_nan(total, count); count >= 1 here, where that is total / count
+        return torch.divide(total, count)

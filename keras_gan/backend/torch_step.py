@@ -17,7 +17,7 @@ import torch
 
 from keras_gan.backend import torch_adam, torch_allocator, torch_metrics
 from keras_gan.backend.step import BaseTrainer, Step, split_loss
-from keras_gan.backend.torch_graph import route_calls_through_graph
+from keras_gan.backend.torch_graph import call_network, route_calls_through_graph
 from keras_gan.backend.replica_streams import give_each_replica_its_own_streams
 from keras_gan.backend.torch_collectives import distributed as _distributed
 
@@ -153,6 +153,12 @@ class TorchTrainer(BaseTrainer):
         with torch.no_grad():
             values = self.validation_step(data)
         return self._record_values(values, complete=False)
+
+    def call_network(self, network, inputs, training: bool):
+        """The network's lean graph pass, skipping Keras' `__call__` for the network itself
+        (`keras_gan.backend.torch_graph.call_network`: it falls back to `__call__` for inputs or
+        networks it cannot take)."""
+        return call_network(network, inputs, training)
 
     def fit(self, *args, **kwargs):
         if self._trains_on_cpu():

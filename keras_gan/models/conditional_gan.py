@@ -126,7 +126,7 @@ class ConditionalGAN(GAN):
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x|y) as a logit, `condition` the one-hot labels y."""
-        return self.discriminator([x, condition], training=training)
+        return self.call_network(self.discriminator, [x, condition], training)
 
     def unpack_batch(self, data):
         """`(images, one-hot labels)` of one training batch, checked against the networks."""

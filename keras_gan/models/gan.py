@@ -303,11 +303,11 @@ class GAN(AdversarialModel):
 
     def _run_generator(self, z, condition, training: bool):
         """G(z), or G(z|y) where `_generator_inputs` adds the condition."""
-        return self.generator(self._generator_inputs(z, condition), training=training)
+        return self.call_network(self.generator, self._generator_inputs(z, condition), training)
 
     def _run_discriminator(self, x, condition, training: bool):
         """D(x) as a logit (here `condition` is always None)."""
-        return self.discriminator(x, training=training)
+        return self.call_network(self.discriminator, x, training)
 
     def unpack_batch(self, data):
         """`(images, condition)` of one training batch, images in the compute dtype and checked
