@@ -58,3 +58,32 @@ def test_cgan_samples_do_not_depend_on_the_batch_size_or_the_count():
     assert np.abs(cgan.generate(labels, seed=8) - reference).max() > 1e-2
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         cgan.generate(labels, seed=7, batch_size=0)
+
+
+def test_whole_chunks_drawn_inside_the_compiled_pass_match_eager_draws(monkeypatch):
+    """A whole chunk (the default batch of 1000) is drawn inside the compiled generator pass on
+    TensorFlow and JAX (`compiled_forward.sampling_forward`). It gives the samples of the eager
+    draw (batch 500: the chunk drawn, then cut) and leaves the model's own noise stream (no seed)
+    where the eager draws leave it."""
+    import keras
+
+    from keras_gan.backend import compiled_forward
+
+    calls = []
+    real = compiled_forward.sampling_forward
+    monkeypatch.setattr(compiled_forward, "sampling_forward",
+                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    for make, extra in ((small_gan, None), (small_cgan, np.arange(2 * LATENT_CHUNK) % 4)):
+        fused, eager = make(), make()
+        for model in (fused, eager):
+            model.set_weights(fused.get_weights())  # both start from the same weights and stream
+        args = (2 * LATENT_CHUNK,) if extra is None else (extra,)
+        fused_samples = fused.generate(*args)  # seedless: the model's own stream
+        eager_samples = eager.generate(*args, batch_size=LATENT_CHUNK // 2)
+        np.testing.assert_allclose(fused_samples, eager_samples, **ROUNDING)
+        assert np.abs(fused_samples[0] - fused_samples[LATENT_CHUNK]).max() > 1e-3  # two different chunks
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(fused.seed_generator.state.value),
+                                      keras.ops.convert_to_numpy(eager.seed_generator.state.value))
+        np.testing.assert_allclose(fused.generate(*args), eager.generate(*args, batch_size=LATENT_CHUNK // 2),
+                                   **ROUNDING)  # and the next draws too
+    assert calls  # the path under test was asked for (it is None on PyTorch, which draws eagerly)

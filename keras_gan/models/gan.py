@@ -269,21 +269,42 @@ class GAN(AdversarialModel):
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
         batch_size = int(batch_size)
         rng = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
+        sampler = self._chunk_sampler()
         pending = []  # latent chunks drawn and not yet fed, as tensors
         pending_rows = 0
         out = []
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
+            rows = None if condition is None else condition[start : start + m]
+            if sampler is not None and not pending and m == LATENT_CHUNK:  # one whole chunk: draw and run in one graph
+                images, next_state = sampler([v.value for v in self.generator.trainable_variables],
+                                             [v.value for v in self.generator.non_trainable_variables],
+                                             (rng.state.value, rows))
+                rng.state.assign(next_state)
+                out.append(ops.convert_to_numpy(images))
+                continue
             while pending_rows < m:
                 pending.append(sample_prior(self.latent_prior, (LATENT_CHUNK, self.latent_dim), rng))
                 pending_rows += LATENT_CHUNK
             z, pending = _take_rows(pending, m)
             pending_rows -= m
-            rows = None if condition is None else condition[start : start + m]
             out.append(ops.convert_to_numpy(self._generate_batch(z, rows)))
         if not out:
             return np.zeros((0,) + self.data_shape, dtype="float32")
+        if len(out) == 1 and out[0].flags.writeable and out[0].flags.owndata:
+            return out[0]  # one batch: no copy
         return np.concatenate(out, axis=0)
+
+    def _chunk_sampler(self):
+        """`compiled_forward.sampling_forward` drawing one chunk of `LATENT_CHUNK` latents and running
+        G on it in one compiled graph (TensorFlow, JAX), or None: on PyTorch, and for a subclass that
+        overrides `_run_generator` (its own call is kept, see `_generate_batch`)."""
+        if type(self)._run_generator is not GAN._run_generator:
+            return None
+        prior, shape = self.latent_prior, (LATENT_CHUNK, self.latent_dim)
+        return compiled_forward.sampling_forward(
+            self, self.generator, lambda rng, rows: self._generator_inputs(sample_prior(prior, shape, rng), rows),
+            key=(prior, shape))
 
     def _generate_batch(self, z, condition):
         """G(z) in inference mode for `generate`: compiled as Keras compiles `predict`
