@@ -100,6 +100,22 @@ def test_networks_it_cannot_honour_are_called_as_usual():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(call_network(subclassed, x, False)),
                                   keras.ops.convert_to_numpy(subclassed(x)))
 
+    # A Functional network whose `call` is replaced, by a subclass or on the instance, keeps that call.
+    class Tripled(keras.Model):
+        def call(self, inputs, training=None):
+            return super().call(inputs, training=training) * 3
+
+    tripled = Tripled(inp, keras.layers.Dense(1)(inp))
+    plain = keras.Model(inp, keras.layers.Dense(1)(inp))
+    plain.call = lambda inputs, training=None, mask=None: keras.ops.zeros((2, 1))
+    import torch
+
+    t = torch.ones((2, 4))
+    for network in (tripled, plain):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(call_network(network, t, True)),
+                                      keras.ops.convert_to_numpy(network(t, training=True)))
+    assert float(keras.ops.sum(call_network(plain, t, True))) == 0.0
+
 
 def test_nested_model_and_odd_inputs():
     """A model inside a model keeps its own __call__ (and gets `training`); inputs that

@@ -177,9 +177,19 @@ def graph_forward(network: keras.Model) -> Callable | None:
     return None if cached is _NOT_ELIGIBLE else cached
 
 
+def _runs_plain_call(network) -> bool:
+    """Whether `network(x)` runs Functional's or Sequential's own `call`: not a subclass's `call`, nor
+    one set on the instance (other than `route_calls_through_graph`'s), which the lean pass would skip."""
+    own = vars(network).get("call")
+    if own is not None:
+        return getattr(own, "__func__", None) is _call_through_graph
+    return type(network).call in compat.functional_calls()
+
+
 def call_network(network: keras.Model, inputs, training: bool):
-    """`network(inputs, training=training)`, through `graph_forward` where it applies."""
-    forward = graph_forward(network)
+    """`network(inputs, training=training)`, through `graph_forward` where it applies (a network
+    whose `call` was replaced, on a subclass or on the instance, is called as usual)."""
+    forward = graph_forward(network) if _runs_plain_call(network) else None
     if forward is None:
         return network(inputs, training=training)
     return forward(inputs, training)
