@@ -68,3 +68,36 @@ def test_fit_on_the_cpu_keeps_freed_memory(monkeypatch):
     gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
     assert calls == [1]
     assert np.all(np.isfinite(gan.generator.get_weights()[0]))
+
+
+def test_inference_on_the_cpu_keeps_freed_memory(monkeypatch):
+    """`generate` and paper-mode `translate` (keras_gan's inference passes) keep freed memory on the CPU
+    too: every batch allocates and frees the same large activations. Once per process."""
+    from keras_gan.backend import torch_allocator
+    from tests.test_gan import small_gan
+
+    for inference in ("generate", "translate"):
+        calls = []
+        monkeypatch.setattr(torch_allocator, "_applied", None)
+        monkeypatch.setattr(torch_allocator, "keep_freed_memory", lambda: calls.append(1) or True)
+        if inference == "generate":
+            gan = small_gan()
+            gan.generate(3)
+            gan.generate(3)
+        else:
+            import keras_gan
+            from keras_gan import networks
+
+            model = keras_gan.Pix2Pix(networks.unet_generator(16, levels=2, ngf=4),
+                                      networks.patchgan_discriminator(16, ndf=4, n_layers=1))
+            images = np.zeros((2, 16, 16, 3), "float32")
+            model.translate(images, mode="paper")
+            model.translate(images, mode="eval")  # the eval mode's pass too
+        assert calls, inference
+        monkeypatch.setattr(torch_allocator, "_applied", True)  # applied: later passes do not ask again
+        calls.clear()
+        if inference == "generate":
+            gan.generate(3)
+        else:
+            model.translate(images, mode="paper")
+        assert calls == [], inference

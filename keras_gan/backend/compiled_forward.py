@@ -85,8 +85,9 @@ def forward(model: keras.Model, inputs, training: bool = False):
     if keras.backend.backend() == "torch" and not training:
         import torch
 
-        from keras_gan.backend import torch_graph
+        from keras_gan.backend import torch_allocator, torch_graph
 
+        torch_allocator.keep_freed_memory_on_cpu(model)  # see _compile
         torch_graph.route_calls_through_graph(model)  # see _compile
         with torch.no_grad():
             return model(inputs, training=False)
@@ -112,12 +113,16 @@ def _compile(model: keras.Model, call: Callable):
     if backend == "torch":
         import torch
 
-        from keras_gan.backend import torch_graph
+        from keras_gan.backend import torch_allocator, torch_graph
 
         # Eager, as a native loop, but without Keras' per-layer `__call__` work: the network's call
         # takes the same lean graph pass as the torch train step (bitwise the same outputs;
         # keras_gan.backend.torch_graph). `stateless_call` runs `model.call`, so it takes it too.
         torch_graph.route_calls_through_graph(model)
+
+        # On a CPU, glibc keeps freed memory for reuse (keras_gan.backend.torch_allocator): each batch
+        # allocates and frees the same large activations, which otherwise come as fresh pages.
+        torch_allocator.keep_freed_memory_on_cpu(model)
 
         def call_without_autograd(trainable, non_trainable, inputs):
             # `stateless_call` hands its inputs to `call` as they come; the lean pass takes tensors

@@ -17,9 +17,11 @@ same knobs as the `MALLOC_MMAP_THRESHOLD_` / `MALLOC_TRIM_THRESHOLD_`
 environment variables), so freed blocks are reused instead of returned. The
 cost: the process keeps its peak memory instead of shrinking after a large
 temporary (what PyTorch's caching allocator does on a GPU anyway). It is
-process-wide, so `TorchGANTrainStep.fit` applies it only when training on the
-CPU, once, and never elsewhere (not on TensorFlow or JAX, which allocate
-through their own allocators, nor at import). Set
+process-wide, so keras_gan applies it only when it runs a model on the CPU: when
+training (`TorchTrainer.fit`) and in its inference passes (`generate`,
+`translate`, `keep_freed_memory_on_cpu`), once, and never elsewhere (not on
+TensorFlow or JAX, which allocate through their own allocators, nor at
+import). Set
 `KERAS_GAN_KEEP_FREED_MEMORY=0` to leave glibc's defaults alone. Other C
 libraries (musl, macOS, Windows) are left alone.
 """
@@ -74,3 +76,16 @@ def keep_freed_memory() -> bool:
     _applied = bool(libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(TRIM_THRESHOLD))
                     and libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(MMAP_THRESHOLD)))
     return _applied
+
+
+def keep_freed_memory_on_cpu(model) -> bool:
+    """`keep_freed_memory()` when `model`'s weights are on the CPU: for keras_gan's inference passes
+    (`generate`, `translate`), which allocate and free the same large activations on every batch.
+    Once per process, as `keep_freed_memory`; a model on a GPU leaves glibc alone."""
+    if _applied is not None:
+        return _applied
+    weights = model.weights
+    if weights and weights[0].value.device.type == "cpu":
+        return keep_freed_memory()
+    return False
+
