@@ -63,6 +63,7 @@ def test_fit_on_the_cpu_keeps_freed_memory(monkeypatch):
     from tests.test_gan import compiled, images, small_gan
 
     calls = []
+    monkeypatch.setattr(torch_allocator, "_applied", None)  # as in a fresh process
     monkeypatch.setattr(torch_allocator, "keep_freed_memory", lambda: calls.append(1) or True)
     gan = compiled(small_gan())
     gan.fit(images(16), batch_size=8, epochs=1, verbose=0)

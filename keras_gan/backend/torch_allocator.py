@@ -79,9 +79,9 @@ def keep_freed_memory() -> bool:
 
 
 def keep_freed_memory_on_cpu(model) -> bool:
-    """`keep_freed_memory()` when `model`'s weights are on the CPU: for keras_gan's inference passes
-    (`generate`, `translate`), which allocate and free the same large activations on every batch.
-    Once per process, as `keep_freed_memory`; a model on a GPU leaves glibc alone."""
+    """`keep_freed_memory()` when `model`'s weights are on the CPU: for keras_gan's training (`fit`) and
+    inference passes (`generate`, `translate`), which allocate and free the same large tensors on
+    every step or batch. Once per process, as `keep_freed_memory`; a model on a GPU leaves glibc alone."""
     if _applied is not None:
         return _applied
     weights = model.weights

@@ -161,16 +161,11 @@ class TorchTrainer(BaseTrainer):
         return call_network(network, inputs, training)
 
     def fit(self, *args, **kwargs):
-        if self._trains_on_cpu():
-            torch_allocator.keep_freed_memory()  # fresh pages every step: 13-24% of pix2pix's step (see the module)
+        torch_allocator.keep_freed_memory_on_cpu(self)  # fresh pages every step: 13-24% of pix2pix's step (see the module)
         if _distributed():
             self._broadcast_state()
             self._own_dropout_streams()
         return super().fit(*args, **kwargs)
-
-    def _trains_on_cpu(self) -> bool:
-        variables = self.trainable_variables
-        return bool(variables) and variables[0].value.device.type == "cpu"
 
     def _own_dropout_streams(self) -> None:
         """Each rank draws its own dropout masks (see `keras_gan.backend.replica_streams`): seeded
