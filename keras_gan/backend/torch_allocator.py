@@ -88,4 +88,3 @@ def keep_freed_memory_on_cpu(model) -> bool:
     if weights and weights[0].value.device.type == "cpu":
         return keep_freed_memory()
     return False
-

@@ -87,8 +87,9 @@ class GraphForward:
         for layer, arguments, output_ids, has_training in nodes:
             # a leaf runs the same torch calls without Keras' op dispatch (taking how to read its
             # weights), or its `call`; a layer with sublayers keeps its __call__
-            kernel = None if compat.sublayers(layer) else torch_kernels.direct_call(layer)
-            call = layer if compat.sublayers(layer) else layer.call
+            nested = bool(compat.sublayers(layer))
+            kernel = None if nested else torch_kernels.direct_call(layer)
+            call = layer if nested else layer.call
             self.nodes.append((kernel, call, _argument_filler(arguments), output_ids, has_training))
 
     def _takes(self, flat) -> bool:
@@ -214,7 +215,6 @@ def route_calls_through_graph(*networks: keras.Model) -> None:
     `copy.deepcopy` rebinds to the copy) takes the lean pass; `__call__`'s own work for the
     network (input conversion, training flag, quantization dispatch) still runs. Idempotent.
     """
-    plain_calls = compat.functional_calls()
     for network in networks:
-        if "call" not in vars(network) and type(network).call in plain_calls:  # not a subclass's own call
+        if "call" not in vars(network) and _runs_plain_call(network):  # not a subclass's own call
             compat.replace_call(network, types.MethodType(_call_through_graph, network))

@@ -299,18 +299,22 @@ class GAN(AdversarialModel):
         """`compiled_forward.sampling_forward` drawing one chunk of `LATENT_CHUNK` latents and running
         G on it in one compiled graph (TensorFlow, JAX), or None: on PyTorch, and for a subclass that
         overrides `_run_generator` (its own call is kept, see `_generate_batch`)."""
-        if type(self)._run_generator is not GAN._run_generator:
+        if self._overrides_run_generator():
             return None
         prior, shape = self.latent_prior, (LATENT_CHUNK, self.latent_dim)
         return compiled_forward.sampling_forward(
             self, self.generator, lambda rng, rows: self._generator_inputs(sample_prior(prior, shape, rng), rows),
             key=(prior, shape))
 
+    def _overrides_run_generator(self) -> bool:
+        """Whether a subclass calls G its own way (`_run_generator`): `generate` then keeps that call."""
+        return type(self)._run_generator is not GAN._run_generator
+
     def _generate_batch(self, z, condition):
         """G(z) in inference mode for `generate`: compiled as Keras compiles `predict`
         (`keras_gan.backend.compiled_forward`; eager it was 1.3x a native jit loop on TF and JAX).
         A subclass that overrides `_run_generator` itself keeps its own call."""
-        if type(self)._run_generator is not GAN._run_generator:
+        if self._overrides_run_generator():
             return self._run_generator(z, condition, training=False)
         return compiled_forward.forward(self.generator, self._generator_inputs(z, condition))
 
